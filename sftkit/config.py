@@ -1,0 +1,243 @@
+"""TrainConfig: every setting of a run, validated before any work starts.
+
+Each field carries metadata (help text, bounds, choices) so that the CLI, the
+config-file loader and the hyperparameter panel all read one source of truth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sftkit.errors import ConfigError
+
+
+def _setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
+             choices: tuple[str, ...] | None = None, group: str = "training") -> Any:
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "group": group}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of one fine-tuning run. Defaults are the README's demo."""
+
+    # What to train on.
+    model: str = _setting("minilm", "zoo name, local model folder or hub name", group="data")
+    dataset: str = _setting("rotten_tomatoes", "zoo name, local file (csv/json/jsonl/parquet) or dataset folder",
+                            group="data")
+    text_column: str = _setting("text", "column holding the input text", group="data")
+    label_column: str = _setting("label", "column holding the class label", group="data")
+    # 128 tokens covers all but ~1% of Rotten Tomatoes reviews; longer is slower, not better.
+    max_length: int = _setting(128, "tokens kept per example; longer ones are truncated and counted",
+                               low=8, high=8192, group="data")
+    max_train_samples: int | None = _setting(
+        None, "use a seeded, stratified subset of the training split (None: all)", low=1, group="data")
+
+    # Optimisation. 5e-5 with a short warmup is the usual safe point for BERT-sized encoders.
+    epochs: float = _setting(3.0, "passes over the training data (fractions allowed)", low=0.01, high=1000)
+    batch_size: int = _setting(32, "examples per optimizer step before accumulation", low=1, high=4096)
+    grad_accum_steps: int = _setting(1, "micro-batches summed into one optimizer step", low=1, high=1024)
+    lr: float = _setting(5e-5, "peak learning rate of AdamW", low=1e-8, high=1.0)
+    weight_decay: float = _setting(0.01, "AdamW decoupled weight decay (not on biases and norms)", low=0.0, high=1.0)
+    warmup_ratio: float = _setting(0.06, "share of steps spent warming the learning rate up from 0", low=0.0, high=0.5)
+    scheduler: str = _setting("linear", "learning-rate decay after warmup",
+                              choices=("linear", "cosine", "constant"))
+    max_grad_norm: float = _setting(1.0, "clip the gradient norm to this (0: no clipping)", low=0.0, high=1e6)
+    # Length grouping cuts padding from ~50% to a few percent: about 1.8x faster on CPU.
+    group_by_length: bool = _setting(True, "batch examples of similar length together (same randomness from the seed)")
+
+    # Evaluation, selection, stopping.
+    eval_strategy: str = _setting("epoch", "when to evaluate on the validation split",
+                                  choices=("epoch", "steps", "no"), group="evaluation")
+    eval_steps: int = _setting(100, "evaluate every N optimizer steps when eval_strategy is 'steps'",
+                               low=1, group="evaluation")
+    eval_batch_size: int = _setting(64, "examples per evaluation batch (no gradients, so larger is fine)",
+                                    low=1, high=4096, group="evaluation")
+    metric_for_best: str = _setting("accuracy", "validation metric that picks the best model",
+                                    choices=("accuracy", "macro_f1", "loss"), group="evaluation")
+    load_best_at_end: bool = _setting(True, "restore the best evaluated weights when training ends",
+                                      group="evaluation")
+    early_stopping_patience: int = _setting(0, "stop after N evaluations without improvement (0: never)",
+                                            low=0, high=1000, group="evaluation")
+
+    # Hardware and reproducibility.
+    seed: int = _setting(42, "seeds data order, dropout and head initialisation", low=0, high=2**32 - 1,
+                         group="system")
+    device: str = _setting("auto", "cpu, cuda, cuda:N, mps, or auto (the best available)", group="system")
+    # fp32 on CPU: bf16 autocast is slower than fp32 on CPUs without AMX.
+    precision: str = _setting("auto", "auto: bf16 on GPUs that support it, else fp32",
+                              choices=("auto", "fp32", "bf16", "fp16"), group="system")
+    log_every: int = _setting(10, "optimizer steps between log records", low=1, group="system")
+    output_dir: str = _setting("runs", "parent folder of run folders", group="system")
+    run_name: str | None = _setting(None, "run folder name (None: dataset-model-time)", group="system")
+    save_model: bool = _setting(True, "save the final model into the run folder", group="system")
+    trust_remote_code: bool = _setting(False, "allow model repositories to run their own Python code",
+                                       group="system")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    # --- construction -------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], *, source: str = "config") -> TrainConfig:
+        """Build from a mapping, refusing unknown keys and wrongly typed values by name."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: expected a mapping of settings, got {type(values).__name__}")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        converted: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise ConfigError(f"{source}: unknown setting '{key}'{hint}")
+            converted[key] = _coerce(key, value, _field_type(cls, key), source)
+        return cls(**converted)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        """Read a .json or .yaml file. YAML is read with safe_load: a config file cannot run code."""
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                values = yaml.safe_load(text)
+            elif path.suffix.lower() == ".json":
+                values = json.loads(text)
+            else:
+                raise ConfigError(f"{path}: config files must end in .json, .yaml or .yml")
+        except (ValueError, ImportError) as err:  # yaml.YAMLError and JSONDecodeError are ValueErrors
+            raise ConfigError(f"{path}: cannot parse: {err}") from None
+        except Exception as err:  # yaml's own errors do not derive from ValueError
+            raise ConfigError(f"{path}: cannot parse: {err}") from None
+        return cls.from_dict(values or {}, source=str(path))
+
+    def with_overrides(self, assignments: list[str] | dict[str, Any]) -> TrainConfig:
+        """Apply `key=value` strings (from `--set`) or a mapping; values are parsed as YAML scalars."""
+        values = self.to_dict()
+        if isinstance(assignments, dict):
+            values.update(assignments)
+        else:
+            for item in assignments:
+                if "=" not in item:
+                    raise ConfigError(f"--set {item!r}: expected key=value")
+                key, raw = item.split("=", 1)
+                values[key.strip()] = _parse_scalar(raw)
+        return TrainConfig.from_dict(values, source="--set")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_yaml(self) -> str:
+        """Only the settings that differ from the defaults, as a config file would hold them."""
+        import yaml
+
+        changed = {k: v for k, v in self.to_dict().items() if v != getattr(DEFAULT, k)}
+        return yaml.safe_dump(changed, sort_keys=False) if changed else "{}\n"
+
+    def to_command(self) -> str:
+        """The `sftkit train` command line that reproduces this config."""
+        parts = ["sftkit", "train"]
+        for key, value in self.to_dict().items():
+            if value != getattr(DEFAULT, key):
+                text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+                parts.append(f"--set {key}={_shell_quote(text)}")
+        return " ".join(parts)
+
+
+def field_info() -> list[dict[str, Any]]:
+    """Each setting's name, type, default, help, bounds, choices and group, in declaration order."""
+    info = []
+    for f in dataclasses.fields(TrainConfig):
+        kind, optional = _base_type(_field_type(TrainConfig, f.name))
+        info.append({"name": f.name, "type": kind.__name__, "optional": optional, "default": f.default,
+                     **dict(f.metadata)})
+    return info
+
+
+def validate(config: TrainConfig) -> None:
+    """Check every field against its type, bounds and choices; the error names the field."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        kind, optional = _base_type(_field_type(type(config), f.name))
+        if value is None:
+            if not optional:
+                raise ConfigError(f"setting '{f.name}' must not be empty")
+            continue
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ConfigError(f"setting '{f.name}' must be {kind.__name__}, got {value!r}")
+        low, high, choices = f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("choices")
+        if low is not None and value < low:
+            raise ConfigError(f"setting '{f.name}' must be >= {low}, got {value!r}")
+        if high is not None and value > high:
+            raise ConfigError(f"setting '{f.name}' must be <= {high}, got {value!r}")
+        if choices and value not in choices:
+            raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
+        if kind is str and not optional and not value.strip() and f.name not in ("run_name",):
+            raise ConfigError(f"setting '{f.name}' must not be empty")
+    if config.device != "auto" and not (config.device in ("cpu", "mps") or config.device.startswith("cuda")):
+        raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def _field_type(cls: type, name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _base_type(annotation: Any) -> tuple[type, bool]:
+    args = typing.get_args(annotation)
+    if args:  # X | None
+        kinds = [a for a in args if a is not type(None)]
+        return kinds[0], type(None) in args
+    return annotation, False
+
+
+def _coerce(key: str, value: Any, annotation: Any, source: str) -> Any:
+    """Accept ints for floats and numeric strings from YAML (1e-5 parses as a string in YAML 1.1)."""
+    kind, optional = _base_type(annotation)
+    if value is None and optional:
+        return None
+    if kind is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{source}: setting '{key}' must be a number, got {value!r}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{source}: setting '{key}' must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _parse_scalar(raw: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(raw)
+    except Exception:
+        return raw
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+DEFAULT = TrainConfig()

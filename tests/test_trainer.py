@@ -1,0 +1,115 @@
+import math
+
+import pytest
+import torch
+
+from sftkit import EVENTS, Callback, Trainer, TrainingError, tiny_classifier, train
+from sftkit.api import tfidf_baseline
+
+
+def _fit(config, data, callbacks=()):
+    model, tokenizer = tiny_classifier(["negative", "positive"], seed=config.seed)
+    trainer = Trainer(model, tokenizer, config, data, callbacks=callbacks)
+    trainer.fit()
+    return trainer
+
+
+def test_tiny_model_learns_the_task(toy_data, tiny_config):
+    trainer = _fit(tiny_config, toy_data)
+    result = trainer.evaluate("test")
+    assert result.metrics["accuracy"] > 0.9  # chance is 0.5
+    history = trainer.state.log_history
+    train_losses = [r["train_loss"] for r in history if "train_loss" in r]
+    assert train_losses[-1] < train_losses[0] * 0.5
+    assert all({"lr", "examples_per_s", "tokens_per_s", "epoch", "step"} <= set(r) for r in history
+               if "train_loss" in r)
+    assert [r["epoch"] for r in history if "eval_accuracy" in r] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_same_seed_same_metrics(toy_data, tiny_config):
+    def losses(trainer):
+        return [(r["step"], r.get("train_loss"), r.get("eval_loss")) for r in trainer.state.log_history]
+
+    first, second = _fit(tiny_config, toy_data), _fit(tiny_config, toy_data)
+    assert losses(first) == losses(second)
+    assert first.evaluate("test").metrics == second.evaluate("test").metrics
+    other = _fit(tiny_config.with_overrides({"seed": 7}), toy_data)
+    assert losses(other) != losses(first)
+
+
+def test_gradient_accumulation_matches_larger_batch(toy_data, tiny_config):
+    # Without dropout and with the same data order, 2 x 8 accumulated equals 1 x 16.
+    def run(batch, accum):
+        config = tiny_config.with_overrides({"batch_size": batch, "grad_accum_steps": accum, "epochs": 1,
+                                             "group_by_length": False, "eval_strategy": "no"})
+        model, tokenizer = tiny_classifier(["negative", "positive"], seed=0)
+        model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = 0.0
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+        trainer = Trainer(model, tokenizer, config, toy_data)
+        trainer._train_batches = lambda epoch: [list(range(i, i + batch)) for i in range(0, 256, batch)]
+        trainer.fit()
+        return [p.detach().clone() for p in model.parameters()]
+
+    for a, b in zip(run(16, 1), run(8, 2)):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_events_fire_in_order(toy_data, tiny_config):
+    seen = []
+
+    class Spy(Callback):
+        pass
+
+    for name in EVENTS:
+        setattr(Spy, name, lambda self, *a, _n=name, **k: seen.append(_n))
+    _fit(tiny_config.with_overrides({"epochs": 1}), toy_data, [Spy()])
+    assert seen[0] == "on_fit_start" and seen[-1] == "on_fit_end"
+    assert seen.index("on_epoch_start") < seen.index("on_step_end") < seen.index("on_evaluate")
+    assert seen.count("on_step_end") == 16
+
+
+def test_early_stopping_and_best_model(toy_data, tiny_config):
+    # With lr 0 nothing improves after the first evaluation: stop after `patience` more.
+    config = tiny_config.with_overrides({"lr": 1e-8, "epochs": 10, "early_stopping_patience": 2})
+    trainer = _fit(config, toy_data)
+    assert trainer.state.stop_reason.startswith("early stopping")
+    assert len([r for r in trainer.state.log_history if "eval_accuracy" in r]) == 3
+
+
+def test_best_weights_restored(toy_data, tiny_config):
+    class Sabotage(Callback):
+        # After the last evaluation, wreck the weights: the best ones must come back at the end.
+        def on_epoch_end(self, trainer, state, control):
+            if state.step == state.max_steps:
+                with torch.no_grad():
+                    for p in trainer.model.parameters():
+                        p.add_(torch.randn_like(p))
+                state.step += 1  # the wrecked weights are not the evaluated ones
+
+    trainer = _fit(tiny_config, toy_data, [Sabotage()])
+    assert trainer.evaluate("validation").metrics["accuracy"] == trainer.state.best_metric
+
+
+def test_non_finite_loss_names_the_steps(toy_data, tiny_config):
+    class Poison(Callback):
+        def on_step_end(self, trainer, state, control):
+            if state.step == 5:
+                with torch.no_grad():
+                    next(trainer.model.parameters()).fill_(math.nan)
+
+    with pytest.raises(TrainingError, match="between steps 5 and 8"):
+        _fit(tiny_config, toy_data, [Poison()])
+
+
+def test_train_api_writes_a_run_folder(toy_data, tiny_config):
+    model = tiny_classifier(["negative", "positive"], seed=0)
+    result = train(tiny_config, data=toy_data, model=model, baseline=True)
+    assert result.folder.name == "toy"
+    for name in ("config.json", "metrics.json", "log_history.json", "model/model.safetensors",
+                 "model/tokenizer.json", "model/sftkit.json"):
+        assert (result.folder / name).exists(), name
+    assert result.metrics["test"]["accuracy"] == result.test.metrics["accuracy"]
+    assert result.metrics["baseline_tfidf_accuracy"] == tfidf_baseline(toy_data)
+    assert not [p for p in result.folder.parent.iterdir() if p.name.startswith(".")]  # no temp folders left

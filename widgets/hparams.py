@@ -1,0 +1,234 @@
+"""HyperparamPanel: a form generated from TrainConfig's fields, validated as you type, that shows the
+matching config file and CLI command, saves and loads configs, and starts/stops training."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import ipywidgets as widgets
+import traitlets
+
+from sftkit import ConfigError, TrainConfig, field_info
+from widgets._base import StaticCopyMixin
+from widgets._html import NO_MATH, esc, table
+
+# Which field a ConfigError message is about: "setting 'lr' must be ..."
+_FIELD_IN_ERROR = re.compile(r"setting '([^']+)'")
+
+
+class HyperparamPanel(StaticCopyMixin, widgets.VBox):
+    """Edit a TrainConfig. `.config` is the TrainConfig the form holds (ConfigError while a field is invalid).
+
+    Numbers are typed into text boxes, not number widgets: a number widget silently
+    replaces a bad entry, and the point here is to say what is wrong and why.
+    Train calls `on_train(config)`; pass `monitor=` (a LiveMonitor) and `data=`/`model=` to train there.
+    """
+
+    values = traitlets.Dict(help="field name -> the value as typed (str for text fields)")
+    errors = traitlets.Dict(help="field name -> error message, for the fields that are invalid now")
+    yaml = traitlets.Unicode(help="the config file matching the form (settings that differ from the defaults)")
+    command = traitlets.Unicode(help="the `sftkit train` command matching the form")
+    message = traitlets.Unicode(help="the last action's outcome (saved, loaded, training started ...)")
+
+    def __init__(self, config: TrainConfig | None = None, *, on_train: Callable[[TrainConfig], Any] | None = None,
+                 on_stop: Callable[[], Any] | None = None, monitor: Any = None, data: Any = None,
+                 model: Any = None, groups: tuple[str, ...] | None = None) -> None:
+        self._config = config or TrainConfig()
+        self.fields = [f for f in field_info() if groups is None or f["group"] in groups]
+        self._by_name = {f["name"]: f for f in self.fields}
+        if monitor is not None and on_train is None:
+            def on_train(cfg: TrainConfig) -> Any:
+                return monitor.train(cfg, data=data, model=model() if callable(model) else model)
+            on_stop = on_stop or monitor.stop
+        self.on_train, self.on_stop = on_train, on_stop
+        self.inputs: dict[str, widgets.ValueWidget] = {}
+        self._error_w: dict[str, widgets.HTML] = {}
+        sections: list[widgets.Widget] = []
+        for group in dict.fromkeys(f["group"] for f in self.fields):
+            sections.append(widgets.HTML(f"<b>{esc(group)}</b>"))
+            sections += [self._field_row(f) for f in self.fields if f["group"] == group]
+        self._yaml_w = widgets.Textarea(description="config", disabled=True, layout=widgets.Layout(width="95%", height="90px"))
+        self._command_w = widgets.Textarea(description="command", disabled=True, layout=widgets.Layout(width="95%", height="50px"))
+        self._path_w = widgets.Text(value="config.yaml", description="file")
+        save, load = widgets.Button(description="Save"), widgets.Button(description="Load")
+        self._train_b = widgets.Button(description="Train", button_style="success", icon="play")
+        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop")
+        self._message_w = widgets.HTML()
+        for w, cls in ((self._train_b, "sftkit-train"), (self._stop_b, "sftkit-stop"), (save, "sftkit-save"),
+                       (load, "sftkit-load"), (self._yaml_w, "sftkit-yaml"), (self._command_w, "sftkit-command"),
+                       (self._message_w, "sftkit-message")):
+            w.add_class(cls)
+        save.on_click(lambda _: self._try(lambda: self.save(self._path_w.value)))
+        load.on_click(lambda _: self._try(lambda: self.load(self._path_w.value)))
+        self._train_b.on_click(lambda _: self.train())
+        self._stop_b.on_click(lambda _: self.stop())
+        super().__init__([widgets.VBox(sections), self._yaml_w, self._command_w,
+                          widgets.HBox([self._path_w, save, load]),
+                          widgets.HBox([self._train_b, self._stop_b, self._message_w])])
+        self.add_class("sftkit-hparams")
+        self._show(self._config)
+
+    # --- building the form -------------------------------------------------------------
+    def _field_row(self, f: dict[str, Any]) -> widgets.Widget:
+        name, kind = f["name"], f["type"]
+        style = {"description_width": "150px"}
+        if kind == "bool":
+            w: widgets.ValueWidget = widgets.Checkbox(description=name, indent=True, style=style)
+        elif f.get("choices"):
+            w = widgets.Dropdown(options=list(f["choices"]), description=name, style=style)
+        else:
+            # continuous_update=False: validate when the user presses Enter or leaves the box.
+            w = widgets.Text(description=name, continuous_update=False, style=style,
+                             placeholder="empty: None" if f["optional"] else "")
+        bounds = " ".join(x for x in (f"≥ {f['low']}" if f.get("low") is not None else "",
+                                      f"≤ {f['high']}" if f.get("high") is not None else "") if x)
+        w.tooltip = f"{f['help']} ({kind}{', optional' if f['optional'] else ''}{', ' + bounds if bounds else ''})"
+        w.add_class(f"sftkit-field-{name}")
+        w.observe(lambda change, name=name: self._changed(name), "value")
+        self.inputs[name] = w
+        error = widgets.HTML(layout=widgets.Layout(min_width="200px"))
+        error.add_class(f"sftkit-error-{name}")
+        self._error_w[name] = error
+        help_w = widgets.HTML(f'<span class="{NO_MATH}" style="color:#777;font-size:11px">{esc(f["help"])}</span>')
+        return widgets.HBox([w, error, help_w])
+
+    # --- values <-> config -------------------------------------------------------------
+    def _show(self, config: TrainConfig) -> None:
+        """Put a config's values into the form (without validating each change on the way)."""
+        self._loading = True
+        try:
+            for name, w in self.inputs.items():
+                value = getattr(config, name)
+                w.value = value if isinstance(w, (widgets.Checkbox, widgets.Dropdown)) else _to_text(value)
+        finally:
+            self._loading = False
+        self._validate()
+
+    def _changed(self, name: str) -> None:
+        if not getattr(self, "_loading", False):
+            self._validate()
+
+    def _parse(self, name: str, raw: Any) -> Any:
+        f = self._by_name[name]
+        if not isinstance(raw, str):
+            return raw
+        text = raw.strip()
+        if text == "" and f["optional"]:
+            return None
+        if f["type"] == "int":
+            try:
+                return int(text)
+            except ValueError:
+                raise ConfigError(f"setting '{name}' must be a whole number, got {raw!r}") from None
+        if f["type"] == "float":
+            try:
+                return float(text)
+            except ValueError:
+                raise ConfigError(f"setting '{name}' must be a number, got {raw!r}") from None
+        return raw
+
+    def _validate(self) -> None:
+        """Check each field on its own (so each error sits beside its field), then the whole config."""
+        typed = {name: w.value for name, w in self.inputs.items()}
+        parsed, errors = {}, {}
+        for name, raw in typed.items():
+            try:
+                value = self._parse(name, raw)
+                TrainConfig.from_dict({name: value})
+                parsed[name] = value
+            except ConfigError as err:
+                errors[name] = str(err).removeprefix("config: ")
+        if not errors:
+            try:
+                self._config = self._config.with_overrides(parsed)
+            except ConfigError as err:
+                match = _FIELD_IN_ERROR.search(str(err))
+                errors[match.group(1) if match else next(iter(parsed))] = str(err).removeprefix("--set: ")
+        with self.hold_trait_notifications():
+            self.values, self.errors = typed, errors
+            if not errors:
+                self.yaml, self.command = self._config.to_yaml(), self._config.to_command()
+        for name, w in self._error_w.items():
+            msg = errors.get(name)
+            w.value = f'<span class="sftkit-error {NO_MATH}" style="color:#c00">⚠ {esc(msg)}</span>' if msg else ""
+        if errors:
+            self._yaml_w.value = self._command_w.value = "(fix the fields marked ⚠)"
+        else:
+            self._yaml_w.value, self._command_w.value = self.yaml, self.command
+        self._train_b.disabled = bool(errors)
+
+    @property
+    def config(self) -> TrainConfig:
+        """The TrainConfig the form holds; ConfigError naming the invalid fields while any is invalid."""
+        if self.errors:
+            raise ConfigError("; ".join(self.errors.values()))
+        return self._config
+
+    @config.setter
+    def config(self, config: TrainConfig) -> None:
+        self._config = config
+        self._show(config)
+
+    def set(self, **typed: Any) -> None:
+        """Type values into fields, as a user would (strings for text fields)."""
+        for name, value in typed.items():
+            self.inputs[name].value = value
+
+    # --- files and actions --------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the config as YAML (or JSON for a .json path); `sftkit train --config` reads it back."""
+        path = Path(path)
+        text = self.config.to_json() if path.suffix.lower() == ".json" else self.config.to_yaml()
+        path.write_text(text, encoding="utf-8")
+        self.message = f"saved {path}"
+        self._message_w.value = f'<span class="{NO_MATH}">{esc(self.message)}</span>'
+        return path
+
+    def load(self, path: str | Path) -> TrainConfig:
+        """Read a .yaml/.json config into the form (ConfigError if the file is invalid)."""
+        config = TrainConfig.from_file(path)
+        self.config = config
+        self.message = f"loaded {path}"
+        self._message_w.value = f'<span class="{NO_MATH}">{esc(self.message)}</span>'
+        return config
+
+    def train(self) -> Any:
+        if self.on_train is None:
+            return self._say("no trainer attached: pass monitor= (a LiveMonitor) or on_train=")
+        if self.errors:
+            return self._say("fix the fields marked ⚠ first")
+        self._say("training started")
+        return self.on_train(self.config)
+
+    def stop(self) -> None:
+        if self.on_stop is not None:
+            self.on_stop()
+            self._say("stop requested")
+
+    def _say(self, text: str) -> None:
+        self.message = text
+        self._message_w.value = f'<span class="{NO_MATH}">{esc(text)}</span>'
+
+    def _try(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except (ConfigError, OSError) as err:
+            self._say(f"⚠ {err}")
+
+    # --- static copy --------------------------------------------------------------------
+    def to_html(self) -> str:
+        rows = [{"setting": name, "value": self.values.get(name), "error": self.errors.get(name, "")}
+                for name in self.inputs]
+        code = self.yaml if not self.errors else "(invalid)"
+        return (f'{table(rows, ["setting", "value", "error"])}<pre class="{NO_MATH}">{esc(code)}</pre>'
+                f'<pre class="{NO_MATH}">{esc(self.command)}</pre>')
+
+    def __repr__(self) -> str:
+        state = f"errors={sorted(self.errors)}" if self.errors else f"changed={self.yaml.strip()!r}"
+        return f"HyperparamPanel(fields={len(self.inputs)}, {state})"
+
+
+def _to_text(value: Any) -> str:
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
