@@ -39,11 +39,12 @@ class TrainConfig:
     max_train_samples: int | None = _setting(
         None, "use a seeded, stratified subset of the training split (None: all)", low=1, group="data")
 
-    # Optimisation. 5e-5 with a short warmup is the usual safe point for BERT-sized encoders.
-    epochs: float = _setting(3.0, "passes over the training data (fractions allowed)", low=0.01, high=1000)
+    # Optimisation. A 6-layer MiniLM takes a higher rate than BERT-base's usual 2e-5..5e-5: on Rotten
+    # Tomatoes 8e-5 for 2 epochs beat 3e-5 and 5e-5 for 2-3 epochs, in less time.
+    epochs: float = _setting(2.0, "passes over the training data (fractions allowed)", low=0.01, high=1000)
     batch_size: int = _setting(32, "examples per optimizer step before accumulation", low=1, high=4096)
     grad_accum_steps: int = _setting(1, "micro-batches summed into one optimizer step", low=1, high=1024)
-    lr: float = _setting(5e-5, "peak learning rate of AdamW", low=1e-8, high=1.0)
+    lr: float = _setting(8e-5, "peak learning rate of AdamW", low=1e-8, high=1.0)
     weight_decay: float = _setting(0.01, "AdamW decoupled weight decay (not on biases and norms)", low=0.0, high=1.0)
     warmup_ratio: float = _setting(0.06, "share of steps spent warming the learning rate up from 0", low=0.0, high=0.5)
     scheduler: str = _setting("linear", "learning-rate decay after warmup",

@@ -107,7 +107,8 @@ class Trainer:
         state.num_epochs = cfg.epochs
         model.to(self.device).train()
         optimizer = build_optimizer(model, cfg.lr, cfg.weight_decay)
-        scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=round(cfg.warmup_ratio * state.max_steps),
+        schedule = "constant_with_warmup" if cfg.scheduler == "constant" else cfg.scheduler
+        scheduler = get_scheduler(schedule, optimizer, num_warmup_steps=round(cfg.warmup_ratio * state.max_steps),
                                   num_training_steps=state.max_steps)
         scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
         pin = self.device.type == "cuda"

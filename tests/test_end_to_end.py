@@ -3,11 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 
 from sftkit import TrainConfig, predict, prepare_data, tfidf_baseline, train
 from sftkit.cli import main
 
 
+@pytest.mark.slow
 def test_minilm_learns_rotten_tomatoes(tmp_path, capsys):
     config = TrainConfig(max_train_samples=800, epochs=2, lr=1e-4, output_dir=str(tmp_path), run_name="e2e")
     data = prepare_data(config)

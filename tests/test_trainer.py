@@ -113,3 +113,22 @@ def test_train_api_writes_a_run_folder(toy_data, tiny_config):
     assert result.metrics["test"]["accuracy"] == result.test.metrics["accuracy"]
     assert result.metrics["baseline_tfidf_accuracy"] == tfidf_baseline(toy_data)
     assert not [p for p in result.folder.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_evaluate_every_n_steps(toy_data, tiny_config):
+    trainer = _fit(tiny_config.with_overrides({"eval_strategy": "steps", "eval_steps": 5, "epochs": 1}), toy_data)
+    assert [r["step"] for r in trainer.state.log_history if "eval_loss" in r] == [5, 10, 15]
+
+
+def test_interrupted_save_leaves_no_folder(tmp_path, toy_data, tiny_config):
+    from sftkit.runs import save_run
+
+    class Broken:
+        config = type("C", (), {"id2label": {0: "a"}})()
+
+        def save_pretrained(self, *a, **k):
+            raise KeyboardInterrupt  # Ctrl-C half-way through writing the weights
+
+    with pytest.raises(KeyboardInterrupt):
+        save_run(tmp_path / "run", config=tiny_config, metrics={}, log_history=[], model=Broken(), tokenizer=None)
+    assert list(tmp_path.iterdir()) == []

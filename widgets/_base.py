@@ -21,11 +21,12 @@ class StaticCopyMixin:
     def to_html(self) -> str:  # pragma: no cover - every widget overrides it
         raise NotImplementedError
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs) or {}  # type: ignore[misc]
-        bundle["text/plain"] = repr(self)
-        bundle["text/html"] = f'<div class="sftkit-static">{self.to_html()}</div>'
-        return bundle
+        # anywidget returns (data, metadata); ipywidgets returns data alone.
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+        data = {**data, "text/plain": repr(self), "text/html": f'<div class="sftkit-static">{self.to_html()}</div>'}
+        return (data, metadata) if metadata is not None else data
 
     def snapshot(self) -> "Snapshot":
         """The widget's current state as a static output (HTML + text), e.g. after training ends."""

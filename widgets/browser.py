@@ -47,6 +47,7 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
         self._labels: dict[str, list[int]] = {}
         self._lengths: dict[str, list[int]] = {}
         self._matches: list[int] = []
+        self._ready = False  # observers fire while the links below are made: refresh only once set up
 
         self._split_w = widgets.Dropdown(options=list(data), description="split")
         self._label_w = widgets.Dropdown(options=[ALL, *self.label_names], description="label")
@@ -83,6 +84,7 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
         self._next.on_click(lambda _: self.go(self.page + 1))
         self._row_w.observe(self._on_row, "value")
         self.split = split or ("train" if "train" in data else next(iter(data)))
+        self._ready = True
         self._refresh(reset_page=True)
 
     # --- public actions ----------------------------------------------------------------
@@ -101,12 +103,12 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
     # --- state -------------------------------------------------------------------------
     @traitlets.observe("split", "label", "query")
     def _filters_changed(self, change: dict[str, Any]) -> None:
-        if hasattr(self, "_table"):
+        if self._ready:
             self._refresh(reset_page=True)
 
     @traitlets.observe("page", "page_size")
     def _page_changed(self, change: dict[str, Any]) -> None:
-        if hasattr(self, "_table"):
+        if self._ready:
             self._refresh(reset_page=False)
 
     @traitlets.observe("selected")

@@ -62,7 +62,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             w.add_class(cls)
         save.on_click(lambda _: self._try(lambda: self.save(self._path_w.value)))
         load.on_click(lambda _: self._try(lambda: self.load(self._path_w.value)))
-        self._train_b.on_click(lambda _: self.train())
+        self._train_b.on_click(lambda _: self._try(self.train))
         self._stop_b.on_click(lambda _: self.stop())
         super().__init__([widgets.VBox(sections), self._yaml_w, self._command_w,
                           widgets.HBox([self._path_w, save, load]),
@@ -214,7 +214,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     def _try(self, action: Callable[[], Any]) -> None:
         try:
             action()
-        except (ConfigError, OSError) as err:
+        except (ConfigError, OSError, RuntimeError) as err:  # shown beside the buttons, not lost in a log
             self._say(f"⚠ {err}")
 
     # --- static copy --------------------------------------------------------------------

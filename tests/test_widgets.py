@@ -1,0 +1,343 @@
+"""Widget state after each interaction, with no browser: traits, reprs and static copies."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import datasets as hf_datasets
+import numpy as np
+import pytest
+import torch
+
+import sftkit
+from sftkit import ConfigError, TrainConfig
+from sftkit.metrics import EvalResult, classification_metrics
+from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
+from widgets._html import esc
+from widgets.monitor import downsample, smooth
+
+XSS = ["<script>window.__xss = 1</script> great film", '<img src=x onerror="window.__xss=2"> awful plot',
+       "costs $x$ and $$\\int$$ dull", "**bold** [link](javascript:alert(1)) superb"]
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The tiny model trains fastest on one thread, and leaves the other core to whatever else runs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return sftkit.tiny_classifier(["negative", "positive"])[1]
+
+
+@pytest.fixture(scope="module")
+def xss_data(toy_data) -> hf_datasets.DatasetDict:
+    features = toy_data["train"].features
+    extra = hf_datasets.Dataset.from_dict({"text": XSS, "label": [1, 0, 0, 1]}, features=features)
+    return hf_datasets.DatasetDict({"train": hf_datasets.concatenate_datasets([extra, toy_data["train"]]),
+                                    "test": toy_data["test"]})
+
+
+def static_html(widget) -> str:
+    bundle = widget._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/plain"] == repr(widget)
+    return data["text/html"]
+
+
+def assert_escaped(html: str) -> None:
+    assert "<script" not in html and "<img" not in html and "$x$" not in html and "onerror=\"" not in html
+
+
+# --- DatasetBrowser ---------------------------------------------------------------------------
+
+def test_browser_pages_filters_and_searches(xss_data, tokenizer):
+    b = DatasetBrowser(xss_data, tokenizer=tokenizer, max_length=16, page_size=10)
+    assert (b.split, b.n_matches, b.page, len(b.rows)) == ("train", 260, 0, 10)
+    assert repr(b) == ("DatasetBrowser(split='train', rows=260, label='(all labels)', query='', matches=260, "
+                       "page=1/26)")
+    b._next.click()
+    assert b.page == 1 and b.rows[0]["index"] == 10
+    b.go(99)
+    assert b.page == 25 and len(b.rows) == 10 and b._next.disabled
+    b._label_w.value = "positive"  # as a user picks it
+    assert b.label == "positive" and b.page == 0 and all(r["label"] == "positive" for r in b.rows)
+    assert b.n_matches == 130
+    b._query_w.value = "SUPERB"
+    assert b.n_matches == sum("superb" in t for t, y in zip(xss_data["train"]["text"][:], xss_data["train"]["label"][:])
+                              if y == 1)
+    assert all("superb" in r["text"].lower() for r in b.rows)
+    b._split_w.value = "test"
+    assert b.split == "test" and b.page == 0 and all(r["index"] < 128 for r in b.rows)
+    b.query = "no such words anywhere"
+    assert b.n_matches == 0 and b.rows == [] and b.selected == -1 and "no rows match" in b._table.value
+
+
+def test_browser_tokens_mark_truncation(xss_data, tokenizer):
+    b = DatasetBrowser(xss_data, tokenizer=tokenizer, max_length=8)
+    long_row = next(r for r in b.rows if r["truncated"])
+    b._row_w.value = long_row["index"]
+    assert b.selected == long_row["index"]
+    kept = [t for t in b.tokens if t["kept"]]
+    assert len(kept) == 8 and kept[0]["token"] == "[CLS]" and kept[-1]["token"] == "[SEP]"
+    assert b.tokens[-1]["kept"] and not b.tokens[8]["kept"]
+    assert len(b.tokens) == long_row["n_tokens"] and "cut" in b._tokens_w.value
+    svg = b._length_chart.value
+    assert 'class="limit"' in svg and "max_length 8" in svg
+
+
+def test_browser_escapes_every_text(xss_data, tokenizer):
+    b = DatasetBrowser(xss_data, tokenizer=tokenizer, page_size=4)
+    assert [r["text"] for r in b.rows] == XSS  # the data itself is untouched
+    for html in (b._table.value, b.to_html(), static_html(b)):
+        assert_escaped(html)
+        assert "&lt;script&gt;" in html and "&#36;x&#36;" in html
+    b.show_tokens(0)
+    assert_escaped(b._tokens_w.value)
+    assert "tex2jax_ignore" in b._table.value
+
+
+def test_browser_accepts_a_dataset_without_tokenizer(toy_data):
+    b = DatasetBrowser(toy_data["test"])
+    assert b.split == "train" and b.n_matches == 128 and "n_tokens" not in b.rows[0]
+    assert b._length_chart.value == ""
+
+
+# --- HyperparamPanel --------------------------------------------------------------------------
+
+def test_panel_is_generated_from_the_config_fields():
+    p = HyperparamPanel(TrainConfig(epochs=1.0))
+    assert set(p.inputs) == {f["name"] for f in sftkit.field_info()}
+    assert p.inputs["scheduler"].options == ("linear", "cosine", "constant")
+    assert p.inputs["group_by_length"].value is True
+    assert p.config == TrainConfig(epochs=1.0)
+    assert p.yaml == "epochs: 1.0\n" and p.command == "sftkit train --set epochs=1.0"
+    assert repr(p) == "HyperparamPanel(fields=29, changed='epochs: 1.0')"
+
+
+def test_panel_validates_each_change_beside_the_field():
+    p = HyperparamPanel()
+    p.inputs["lr"].value = "fast"
+    assert p.errors == {"lr": "setting 'lr' must be a number, got 'fast'"}
+    assert "must be a number" in p._error_w["lr"].value and p._error_w["epochs"].value == ""
+    assert p._train_b.disabled
+    with pytest.raises(ConfigError, match="lr"):
+        _ = p.config
+    p.inputs["lr"].value = "2"
+    assert "must be <= 1.0" in p.errors["lr"]
+    p.inputs["lr"].value = "3e-4"
+    p.inputs["batch_size"].value = "8.5"
+    assert list(p.errors) == ["batch_size"]
+    p.inputs["batch_size"].value = "8"
+    p.inputs["max_train_samples"].value = ""
+    p.inputs["scheduler"].value = "cosine"
+    assert p.errors == {} and not p._train_b.disabled
+    assert p.config.lr == 3e-4 and p.config.batch_size == 8 and p.config.max_train_samples is None
+    assert "scheduler: cosine" in p.yaml and "--set scheduler=cosine" in p.command
+    assert p._yaml_w.value == p.yaml
+
+
+def test_panel_escapes_error_messages():
+    p = HyperparamPanel()
+    p.inputs["epochs"].value = "<img src=x onerror=alert(1)>"
+    assert "&lt;img" in p._error_w["epochs"].value and "<img" not in p._error_w["epochs"].value
+    assert_escaped(p.to_html())
+
+
+def test_panel_saves_and_loads(tmp_path):
+    p = HyperparamPanel()
+    p.set(lr="0.001", epochs="2")
+    path = p.save(tmp_path / "c.yaml")
+    assert TrainConfig.from_file(path) == p.config and p.message == f"saved {path}"
+    other = HyperparamPanel()
+    other._path_w.value = str(path)
+    other.children[3].children[2].click()  # the Load button, as a user clicks it
+    assert other.config == p.config and other.inputs["lr"].value == "0.001"
+    (tmp_path / "bad.yaml").write_text("lr: high\n")
+    other._path_w.value = str(tmp_path / "bad.yaml")
+    other.children[3].children[2].click()
+    assert other.message.startswith("⚠") and "lr" in other.message and other.config == p.config
+
+
+def test_panel_train_and_stop_buttons_call_back():
+    calls = []
+    p = HyperparamPanel(on_train=calls.append, on_stop=lambda: calls.append("stop"))
+    p.set(epochs="0.5")
+    p._train_b.click()
+    p._stop_b.click()
+    assert calls == [TrainConfig(epochs=0.5), "stop"] and p.message == "stop requested"
+
+
+# --- LiveMonitor ------------------------------------------------------------------------------
+
+def test_smooth_and_downsample():
+    points = [(i, float(i % 2)) for i in range(1, 1001)]
+    assert smooth(points, 0) == points
+    sm = smooth([(1, 2.0), (2, 2.0)], 0.9)
+    assert sm == [(1, pytest.approx(2.0)), (2, pytest.approx(2.0))]  # bias-corrected: no pull toward 0
+    down = downsample(points, 100)
+    assert len(down) <= 100 and down[-1] == [1000.0, 0.0] and all(0.0 <= y <= 1.0 for _, y in down)
+
+
+def test_monitor_follows_a_run_and_keeps_a_static_copy(toy_data, tiny_config):
+    stream = io.StringIO()
+    m = LiveMonitor(text_mode=True, text_stream=stream, min_interval_s=0.0)
+    assert repr(m) == "LiveMonitor(status='idle', step=0/0)"
+    result = m.train(tiny_config.with_overrides({"epochs": 2.0}), data=toy_data,
+                     model=sftkit.tiny_classifier(["negative", "positive"]), save=False)
+    assert m.status == "completed" and m.step == m.max_steps == 32 and result.trainer.state.step == 32
+    assert m.latest["step"] == "32/32" and "eval_accuracy" in m.latest and m.latest["lr"] == 0.0
+    panels = m.chart.spec["panels"]
+    assert [p["title"] for p in panels] == ["loss", "learning rate"]
+    names = [s["name"] for s in panels[0]["series"]]
+    assert names == ["train loss (raw)", "train loss (smoothed 0.60)", "eval loss"]
+    assert len(panels[0]["series"][2]["points"]) == 2  # one eval per epoch
+    revision = m.chart.revision
+    m._log_w.value = True
+    assert m.log_scale and m.chart.spec["panels"][0]["log"] and m.chart.revision == revision + 1
+    m._smooth_w.value = 0.0
+    assert [s["name"] for s in m.chart.spec["panels"][0]["series"]] == ["train loss", "eval loss"]
+    assert re.fullmatch(r"LiveMonitor\(status='completed', step=32/32, train_loss=\d\.\d{3}, eval_loss=\d\.\d{3}, "
+                        r"eval_accuracy=\d\.\d{3}, eval_macro_f1=\d\.\d{3}\)", repr(m))
+    html = static_html(m)
+    assert "<svg" in html and "polyline" in html and "examples/s" in html and not ADDRESS.search(repr(m))
+    assert "step 32/32" in stream.getvalue()  # the terminal fallback printed progress
+
+
+def test_monitor_throttles_updates(toy_data, tiny_config):
+    m = LiveMonitor(text_mode=False, min_interval_s=60.0)
+    config = tiny_config.with_overrides({"epochs": 2.0, "log_every": 1, "eval_strategy": "no"})
+    m.train(config, data=toy_data, model=sftkit.tiny_classifier(["negative", "positive"]), save=False,
+            background=False)
+    # 32 log records and 32 steps, but only the initial, start and final draws went out.
+    assert len(m._records) == 32 and m.updates <= 4 and m.step == 32
+
+
+def test_monitor_stop_in_background_keeps_best_weights(toy_data, tiny_config):
+    m = LiveMonitor(text_mode=False, min_interval_s=0.0)
+    config = tiny_config.with_overrides({"epochs": 20.0, "eval_strategy": "steps", "eval_steps": 8})
+    stopped_at: list[int] = []
+
+    class StopAfterEval(sftkit.Callback):  # presses Stop from "outside" once an evaluation happened
+        def on_evaluate(self, trainer, state, control, result):
+            if state.step >= 16 and not stopped_at:
+                stopped_at.append(state.step)
+                m._stop_b.click()
+
+    assert m.train(config, data=toy_data, model=sftkit.tiny_classifier(["negative", "positive"]), save=False,
+                   background=True, callbacks=[StopAfterEval()]) is None
+    result = m.wait(timeout=120)
+    state = result.trainer.state
+    assert m.status == "stopped" and state.stop_reason == "stopped from the monitor"
+    assert state.step == stopped_at[0] + 1 < state.max_steps  # ended after the step in flight
+    assert state.best_step is not None and state.best_step <= stopped_at[0]
+    assert not m.running and m._stop_b.disabled and not result.model.training
+
+
+def test_monitor_reports_errors_from_the_thread(toy_data, tiny_config):
+    m = LiveMonitor(text_mode=False)
+    m.train(tiny_config.with_overrides({"batch_size": 4096}), data=toy_data,
+            model=sftkit.tiny_classifier(["negative", "positive"]), save=False)
+    with pytest.raises(sftkit.DataError):
+        m.wait(timeout=60)
+    assert m.status == "error" and "fewer than batch_size" in m.output.outputs[-1]["text"]
+
+
+def test_monitor_compares_with_earlier_runs(toy_data, tiny_config):
+    sftkit.train(tiny_config.with_overrides({"epochs": 1.0, "run_name": "first <b>run"}), data=toy_data,
+                 model=sftkit.tiny_classifier(["negative", "positive"]), save=True)
+    m = LiveMonitor(compare=tiny_config.output_dir, text_mode=False)
+    assert [r["name"] for r in m.earlier] == ["first <b>run"]
+    series = m.chart.spec["panels"][0]["series"]
+    assert series[-1]["name"] == "earlier: first <b>run" and series[-1]["dash"] and series[-1]["points"]
+    assert "first &lt;b&gt;run" in m._compare_w.value and "<b>run" not in m._compare_w.value
+
+
+# --- ConfusionMatrixViewer --------------------------------------------------------------------
+
+def fake_result(n_classes: int, n: int = 600, seed: int = 0, texts: list[str] | None = None) -> EvalResult:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, n)
+    preds = np.where(rng.random(n) < 0.7, labels, rng.integers(0, n_classes, n))
+    probs = rng.dirichlet(np.ones(n_classes), n)
+    probs[np.arange(n), preds] += 1.0
+    probs /= probs.sum(1, keepdims=True)
+    losses = -np.log(probs[np.arange(n), labels])
+    names = [f"class_{i:02d}" for i in range(n_classes)]
+    return EvalResult(float(losses.mean()), classification_metrics(labels, preds, n_classes), labels, preds, probs,
+                      losses, names, texts=texts or [f"text {i}" for i in range(n)])
+
+
+def test_confusion_counts_normalise_and_sort():
+    r = fake_result(3)
+    v = ConfusionMatrixViewer(r)
+    assert v.matrix == r.confusion.tolist() and v.order == [0, 1, 2] and v.sort_by == "label"
+    assert repr(v) == (f"ConfusionMatrixViewer(classes=3, examples=600, accuracy={r.metrics['accuracy']:.3f}, "
+                       "normalize=False, sort_by='label')")
+    v.normalize = True
+    assert np.allclose(v.values().sum(1), 1.0) and "row-normalised" in v.to_html()
+    v.sort_by = "recall"
+    recalls = [row["recall"] for row in v.per_class]
+    assert [recalls[i] for i in v.order] == sorted(recalls)
+    assert v.per_class[0]["support"] == int((r.labels == 0).sum())
+
+
+def test_confusion_click_lists_examples_worst_first():
+    r = fake_result(3)
+    v = ConfusionMatrixViewer(r, k=5)
+    v.selected = [0, 2]  # what a click in the browser sets
+    mask = (r.labels == 0) & (r.preds == 2)
+    assert len(v.examples) == min(5, int(mask.sum()))
+    assert [e["loss"] for e in v.examples] == sorted((e["loss"] for e in v.examples), reverse=True)
+    assert all(e["label"] == "class_00" and e["pred"] == "class_02" and 0 < e["confidence"] <= 1 for e in v.examples)
+    assert v.examples[0]["index"] == int(np.flatnonzero(mask)[np.argmax(r.losses[mask])])
+    assert v.select("class_01", "class_01") == v.examples and v.selected == [1, 1]
+    assert "selected=[1, 1]" in repr(v)
+    with pytest.raises(Exception):
+        v.selected = [0, 7]
+    v.selected = []
+    assert v.examples == []
+
+
+def test_confusion_is_readable_with_many_classes():
+    r = fake_result(24, n=2000)
+    v = ConfusionMatrixViewer(r)
+    assert v.sort_by == "recall" and len(v.order) == 24  # weakest classes first
+    assert len(v.pairs) == 10 and v.pairs[0]["count"] >= v.pairs[-1]["count"]
+    top = r.confusion.copy()
+    np.fill_diagonal(top, 0)
+    assert v.pairs[0]["count"] == top.max()
+
+
+def test_confusion_escapes_texts_and_names():
+    texts = XSS * 150
+    r = fake_result(3, texts=texts)
+    r.label_names = ["<script>a</script>", "$x$", "b"]
+    v = ConfusionMatrixViewer(r)
+    v.selected = [0, 1]
+    html = static_html(v)
+    assert_escaped(html)
+    assert v.examples and any("<script>" in e["text"] for e in v.examples)  # raw in traits: JS uses textContent
+
+
+def test_esc_neutralises_markup_and_math():
+    assert esc('<img src=x onerror="a()"> $x$ `c` \\(y\\)') == (
+        "&lt;img src=x onerror=&quot;a()&quot;&gt; &#36;x&#36; &#96;c&#96; &#92;(y&#92;)")
+
+
+def test_panel_trains_and_stops_through_a_monitor(toy_data, tiny_config):
+    m = LiveMonitor(text_mode=False)
+    p = HyperparamPanel(tiny_config.with_overrides({"epochs": 1.0}), monitor=m, data=toy_data,
+                        model=lambda: sftkit.tiny_classifier(["negative", "positive"]))
+    p._train_b.click()
+    assert p.message == "training started"
+    result = m.wait(timeout=120)
+    assert result.trainer.config == p.config and m.status == "completed" and m.step == 16
+    p._stop_b.click()  # after the run: nothing to stop, nothing breaks
+    assert m.status == "completed"

@@ -1,0 +1,337 @@
+"""LiveMonitor: train and eval loss on one live chart, the learning rate, a table with speed, ETA and
+the latest eval metrics, a progress bar and a Stop button that works while training runs.
+
+Training runs in a background thread (`monitor.train(...)`), so the kernel stays free
+to receive the Stop click; the trainer is only steered through `control.request_stop`
+at its safe point after a step, so a stopped run ends clean, with the best weights kept.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+import sftkit
+from sftkit import Callback, TrainConfig, TrainerControl, TrainerState
+from sftkit.runs import compare_runs, list_runs
+from widgets._base import StaticCopyMixin
+from widgets._html import NO_MATH, PALETTE, esc, fmt, line_chart, table
+
+STATIC = Path(__file__).parent / "static"
+EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")
+
+
+class LineChart(anywidget.AnyWidget):
+    """Draws `spec` (panels of named series) as SVG in the browser."""
+
+    _esm = STATIC / "chart.js"
+    _css = STATIC / "widgets.css"
+    spec = traitlets.Dict(help="{panels: [{title, log, series: [{name, points, color, dash}]}]}").tag(sync=True)
+    revision = traitlets.Int(0, help="bumped on every update (lets browser tests see updates)").tag(sync=True)
+
+
+class MonitorCallback(Callback):
+    """Feeds a LiveMonitor from the trainer's events; cheap on every step, throttled when it draws."""
+
+    def __init__(self, monitor: LiveMonitor) -> None:
+        self.monitor = monitor
+
+    def on_fit_start(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        self.monitor._begin(state.max_steps)
+
+    def on_step_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        if self.monitor._stop_requested:
+            control.request_stop("stopped from the monitor")
+        self.monitor._step = state.step
+        self.monitor._maybe_push()
+
+    def on_log(self, trainer: Any, state: TrainerState, control: TrainerControl, logs: dict[str, Any]) -> None:
+        self.monitor._records.append(dict(logs))
+        self.monitor._maybe_push(force=any(k.startswith("eval_") for k in logs))
+
+    def on_fit_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        self.monitor._finish(state)
+
+
+class LiveMonitor(StaticCopyMixin, widgets.VBox):
+    """Watch a run live. `monitor.train(config, data=..., model=...)` trains in the background;
+    or pass `monitor.callback()` to your own Trainer. `compare=` a runs folder to overlay earlier runs."""
+
+    status = traitlets.Unicode("idle", help="idle, training, stopping, stopped, completed or error")
+    step = traitlets.Int(0, help="optimizer steps done (as of the last update)")
+    max_steps = traitlets.Int(0, help="steps the run will take if not stopped")
+    smoothing = traitlets.Float(0.6, min=0.0, max=0.99, help="EMA weight for the train-loss curve (0: raw)")
+    log_scale = traitlets.Bool(False, help="log-scale loss axis")
+    latest = traitlets.Dict(help="the table: latest train record, ETA, latest eval metrics")
+    updates = traitlets.Int(0, help="how many times the display was redrawn (throttled)")
+    stop_reason = traitlets.Unicode("", help="why the run ended")
+
+    def __init__(self, *, compare: str | Path | Sequence[dict[str, Any]] | None = None, min_interval_s: float = 0.25,
+                 max_points: int = 300, title: str = "training", text_stream: TextIO | None = None,
+                 text_mode: bool | None = None) -> None:
+        self.min_interval_s, self.max_points, self.title = min_interval_s, max_points, title
+        self.text_mode = (not _in_kernel()) if text_mode is None else text_mode
+        self._text_stream = text_stream
+        self._records: list[dict[str, Any]] = []
+        self._step = 0
+        self._last_push = 0.0
+        self._last_text = 0.0
+        self._stop_requested = False
+        self._lock = threading.RLock()  # the training thread and UI callbacks both redraw
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.result: sftkit.RunResult | None = None
+        self.earlier = _earlier_runs(compare)
+        self.chart = LineChart()
+        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self._header = widgets.HTML()
+        self._smooth_w = widgets.FloatSlider(value=self.smoothing, min=0.0, max=0.99, step=0.01,
+                                             description="smoothing", continuous_update=False)
+        self._log_w = widgets.Checkbox(value=False, description="log scale")
+        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self._table = widgets.HTML()
+        self._compare_w = widgets.HTML(self._compare_html())
+        self.output = widgets.Output()  # where the training thread's errors go (never into another cell)
+        for w, cls in ((self._stop_b, "sftkit-stop"), (self._header, "sftkit-header"), (self._table, "sftkit-table"),
+                       (self._smooth_w, "sftkit-smoothing"), (self._log_w, "sftkit-log"),
+                       (self._progress, "sftkit-progress"), (self.chart, "sftkit-chart-widget")):
+            w.add_class(cls)
+        super().__init__([self._header, self._progress, widgets.HBox([self._smooth_w, self._log_w, self._stop_b]),
+                          self.chart, self._table, self._compare_w, self.output])
+        self.add_class("sftkit-monitor")
+        traitlets.link((self._smooth_w, "value"), (self, "smoothing"))
+        traitlets.link((self._log_w, "value"), (self, "log_scale"))
+        self._stop_b.on_click(lambda _: self.stop())
+        self._push()
+
+    # --- running ------------------------------------------------------------------------
+    def callback(self) -> MonitorCallback:
+        """The callback to pass to a Trainer (or `sftkit.train(callbacks=[...])`)."""
+        return MonitorCallback(self)
+
+    def train(self, config: TrainConfig, *, data: Any = None, model: Any = None, save: bool | None = None,
+              background: bool | None = None, callbacks: Sequence[Callback] = ()) -> sftkit.RunResult | None:
+        """Run `sftkit.train` with this monitor (and any extra `callbacks`) attached. In a notebook it runs
+        in a thread and returns at once (call `wait()` for the RunResult); in a terminal it runs here."""
+        if self.running:
+            raise RuntimeError("this monitor is already watching a run; Stop it or wait() first")
+        self._stop_requested, self._error, self.result = False, None, None
+        self.status, self.stop_reason = "starting", ""
+
+        def run() -> None:
+            try:
+                self.result = sftkit.train(config, callbacks=[self.callback(), *callbacks], data=data, model=model, save=save)
+            except BaseException as err:  # shown in the monitor: a thread's exception would vanish
+                self._error = err
+                self.output.append_stderr("".join(traceback.format_exception(err)))
+                self.status = "error"
+                self._push()
+            finally:
+                self._stop_b.disabled = True
+
+        if background if background is not None else not self.text_mode:
+            self._thread = threading.Thread(target=run, name="sftkit-train", daemon=True)
+            self._thread.start()
+            return None
+        run()
+        if self._error is not None:
+            raise self._error
+        return self.result
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> sftkit.RunResult | None:
+        """Block until the background run ends; returns its RunResult (re-raises its error)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._error is not None:
+            raise self._error
+        return self.result
+
+    def stop(self) -> None:
+        """Ask the trainer to stop after the current step (best weights are kept by the engine)."""
+        if self.status in ("training", "starting"):
+            self._stop_requested = True
+            self.status = "stopping"
+            self._push()
+
+    # --- called by the callback -------------------------------------------------------
+    def _begin(self, max_steps: int) -> None:
+        self._records, self._step, self.max_steps = [], 0, max_steps
+        if self.status != "stopping":
+            self.status = "training"
+        self._stop_b.disabled = False
+        self._push()
+
+    def _maybe_push(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_push >= self.min_interval_s:
+            self._push()
+        if self.text_mode and now - self._last_text >= 2.0 and self._records:
+            self._last_text = now
+            print(self._text_line(), file=self._text_stream or sys.stderr, flush=True)
+
+    def _finish(self, state: TrainerState) -> None:
+        self._step = state.step
+        self.stop_reason = state.stop_reason or ""
+        self.status = "stopped" if self._stop_requested else "completed"
+        self._stop_b.disabled = True
+        self._push()
+        if self.text_mode:
+            print(self._text_line(), file=self._text_stream or sys.stderr, flush=True)
+
+    @traitlets.observe("smoothing", "log_scale")
+    def _view_changed(self, change: dict[str, Any]) -> None:
+        if hasattr(self, "chart"):
+            self._push()
+
+    # --- drawing ------------------------------------------------------------------------
+    def _push(self) -> None:
+        """Recompute what is shown and send it, in one batch of messages."""
+        with self._lock:
+            self._last_push = time.monotonic()
+            latest = self._latest()
+            spec = self.chart_spec()
+            with self.hold_sync(), self.chart.hold_sync():
+                self.step = self._step
+                self.latest = latest
+                self.chart.spec = spec
+                self.chart.revision += 1
+                self._progress.max = max(self.max_steps, 1)
+                self._progress.value = min(self._step, self._progress.max)
+                self._header.value = f'<span class="{NO_MATH}">{esc(self._header_text())}</span>'
+                self._table.value = table([latest]) if latest else ""
+                self.updates += 1
+
+    def chart_spec(self) -> dict[str, Any]:
+        """The chart as data: smoothed, downsampled train loss, eval loss, earlier runs, learning rate."""
+        train = [(r["step"], r["train_loss"]) for r in self._records if "train_loss" in r]
+        evals = [(r["step"], r["eval_loss"]) for r in self._records if "eval_loss" in r]
+        lrs = [(r["step"], r["lr"]) for r in self._records if "lr" in r]
+        loss_series = []
+        if self.smoothing > 0 and len(train) > 1:
+            loss_series.append({"name": "train loss (raw)", "color": "#aec7e8",
+                                "points": downsample(train, self.max_points)})
+        loss_series.append({"name": "train loss" + (f" (smoothed {self.smoothing:.2f})" if self.smoothing else ""),
+                            "color": PALETTE[0], "points": downsample(smooth(train, self.smoothing), self.max_points)})
+        loss_series.append({"name": "eval loss", "color": PALETTE[1], "points": downsample(evals, self.max_points)})
+        for i, run in enumerate(self.earlier):
+            pts = [(r["step"], r["train_loss"]) for r in run["log_history"] if "train_loss" in r]
+            loss_series.append({"name": f"earlier: {run['name']}", "color": PALETTE[2 + i % 4], "dash": True,
+                                "points": downsample(smooth(pts, self.smoothing), self.max_points)})
+        return {"panels": [
+            {"title": "loss", "log": self.log_scale, "series": loss_series, "width": 520, "height": 220},
+            {"title": "learning rate", "log": False, "width": 520, "height": 130,
+             "series": [{"name": "lr", "color": PALETTE[4], "points": downsample(lrs, self.max_points)}]},
+        ]}
+
+    def _latest(self) -> dict[str, Any]:
+        train = next((r for r in reversed(self._records) if "train_loss" in r), None)
+        evals = next((r for r in reversed(self._records) if "eval_loss" in r), None)
+        if train is None and evals is None:
+            return {}
+        row: dict[str, Any] = {"step": f"{self._step}/{self.max_steps}"}
+        if train is not None:
+            row.update(epoch=train["epoch"], train_loss=train["train_loss"], lr=train["lr"],
+                       speed=f"{train['examples_per_s']:.1f} examples/s", elapsed=_duration(train["elapsed_s"]))
+            rate = train["step"] / train["elapsed_s"] if train["elapsed_s"] > 0 else 0
+            left = max(self.max_steps - self._step, 0)
+            row["eta"] = _duration(left / rate) if rate > 0 and self.status in ("training", "stopping") else "-"
+        if evals is not None:
+            row.update({k: evals[k] for k in EVAL_KEYS if k in evals})
+        return row
+
+    def _header_text(self) -> str:
+        reason = f" ({self.stop_reason})" if self.stop_reason and self.status in ("stopped", "completed") else ""
+        return f"{self.title}: {self.status}{reason}, step {self._step}/{self.max_steps}"
+
+    def _compare_html(self) -> str:
+        if not self.earlier:
+            return ""
+        rows = compare_runs(self.earlier)
+        for row in rows:  # a duration, written like the other timings (and sanitized alike in nbval)
+            row["train_s"] = _duration(row["train_s"]) if isinstance(row.get("train_s"), (int, float)) else ""
+        return "<b>earlier runs</b>" + table(rows)
+
+    def _text_line(self) -> str:
+        latest = self._latest()
+        parts = [f"step {self._step}/{self.max_steps}"]
+        for key in ("train_loss", "lr", "speed", "eta", *EVAL_KEYS):
+            if key in latest:
+                parts.append(f"{key} {fmt(latest[key])}")
+        return "  ".join(parts)
+
+    # --- static copy --------------------------------------------------------------------
+    def to_html(self) -> str:
+        charts = "".join(line_chart(p["series"], title=p["title"], log_y=p["log"], width=p["width"],
+                                    height=p["height"]) for p in self.chart_spec()["panels"])
+        latest = table([self._latest()]) if self._latest() else ""
+        return f'<div class="{NO_MATH}">{esc(self._header_text())}</div>{charts}{latest}{self._compare_html()}'
+
+    def __repr__(self) -> str:
+        latest = self._latest()
+        metrics = "".join(f", {k}={latest[k]:.3f}" for k in ("train_loss", *EVAL_KEYS) if k in latest)
+        return f"LiveMonitor(status={self.status!r}, step={self._step}/{self.max_steps}{metrics})"
+
+
+# --- series helpers -------------------------------------------------------------------------
+
+def smooth(points: Sequence[tuple[float, float]], weight: float) -> list[tuple[float, float]]:
+    """Exponential moving average with bias correction (TensorBoard's): the first points are not
+    pulled toward zero."""
+    if weight <= 0:
+        return list(points)
+    out, avg = [], 0.0
+    for i, (x, y) in enumerate(points):
+        avg = weight * avg + (1 - weight) * y
+        out.append((x, avg / (1 - weight ** (i + 1))))
+    return out
+
+
+def downsample(points: Sequence[tuple[float, float]], max_points: int) -> list[list[float]]:
+    """At most max_points: bucket means, with the last point kept exactly (the latest value matters)."""
+    n = len(points)
+    if n <= max_points:
+        return [[float(x), float(y)] for x, y in points]
+    size = math.ceil(n / (max_points - 1))
+    out = []
+    for start in range(0, n - 1, size):
+        chunk = points[start:min(start + size, n - 1)]
+        out.append([sum(p[0] for p in chunk) / len(chunk), sum(p[1] for p in chunk) / len(chunk)])
+    out.append([float(points[-1][0]), float(points[-1][1])])
+    return out
+
+
+def _earlier_runs(compare: str | Path | Sequence[dict[str, Any]] | None, limit: int = 5) -> list[dict[str, Any]]:
+    if compare is None:
+        return []
+    runs = list_runs(compare) if isinstance(compare, (str, Path)) else list(compare)
+    return runs[-limit:]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s"
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (a widget frontend may be listening); False in a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
