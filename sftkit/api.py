@@ -14,6 +14,7 @@ import torch
 from sftkit.assets import load_dataset
 from sftkit.config import TrainConfig
 from sftkit.data import column, encode, make_loader, sorted_batches
+from sftkit.distributed import Distributed
 from sftkit.errors import DataError
 from sftkit.events import Callback
 from sftkit.metrics import EvalResult
@@ -74,14 +75,16 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     """Fine-tune as the config says, evaluate on the test split and write a run folder.
 
     `data` and `model` (a `(model, tokenizer)` pair) override what the config names,
-    for notebooks that prepare their own.
+    for notebooks that prepare their own. Under torchrun/accelerate every rank trains;
+    only rank 0 runs the given callbacks (displays) and writes the run folder.
     """
     config = config or TrainConfig()
     data = data if data is not None else prepare_data(config)
     labels = list(data["train"].features["label"].names)
     net, tokenizer = model or load_classifier(config.model, labels, seed=config.seed,
                                               trust_remote_code=config.trust_remote_code)
-    trainer = Trainer(net, tokenizer, config, data, callbacks=callbacks)
+    is_main = Distributed.from_env(pick_device(config.device).type).is_main
+    trainer = Trainer(net, tokenizer, config, data, callbacks=callbacks if is_main else ())
     started = time.perf_counter()
     trainer.fit()
     train_seconds = time.perf_counter() - started
@@ -99,7 +102,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     if baseline:
         metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
     folder = None
-    if config.save_model if save is None else save:
+    if is_main and (config.save_model if save is None else save):
         folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
         save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
                  model=trainer.model, tokenizer=tokenizer)

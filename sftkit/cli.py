@@ -62,8 +62,9 @@ def _train(args: argparse.Namespace) -> int:
 
     config = _config(args)
     result = train(config, callbacks=() if args.quiet else [ConsoleProgress()])
-    print(json.dumps({"run": str(result.folder) if result.folder else None, "test": result.metrics["test"]},
-                     indent=2))
+    if result.trainer.dist.is_main:
+        summary = {"run": str(result.folder) if result.folder else None, "test": result.metrics["test"]}
+        print(json.dumps(summary, indent=2))
     return 0
 
 

@@ -303,11 +303,11 @@ class Collator:
         return {"input_ids": ids, "attention_mask": mask, "labels": torch.as_tensor(enc.labels[rows])}
 
 
-def make_loader(encoded: Encoded, batches: list[list[int]], *, pin_memory: bool = False,
+def make_loader(encoded: Encoded, batches: list[list[int]], collate_fn: Any = None, *, pin_memory: bool = False,
                 num_workers: int = 0) -> torch.utils.data.DataLoader:
     """A DataLoader over precomputed batches (pinned memory for GPU copies)."""
     return torch.utils.data.DataLoader(
-        encoded, batch_sampler=batches, collate_fn=Collator(encoded),
+        encoded, batch_sampler=batches, collate_fn=collate_fn or Collator(encoded),
         pin_memory=pin_memory, num_workers=num_workers)
 
 

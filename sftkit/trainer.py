@@ -15,15 +15,15 @@ from typing import Any, Iterable
 import datasets as hf_datasets
 import numpy as np
 import torch
-import torch.nn.functional as F
 from transformers import get_scheduler
 
 from sftkit.callbacks import BestModel, EarlyStopping, Recorder
 from sftkit.config import TrainConfig
-from sftkit.data import Encoded, column, encode, length_grouped_batches, make_loader, random_batches, sorted_batches
+from sftkit.data import Encoded, length_grouped_batches, make_loader, random_batches
+from sftkit.distributed import Distributed
 from sftkit.errors import DataError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
-from sftkit.metrics import EvalResult, classification_metrics
+from sftkit.tasks import ClassificationTask, Task
 
 
 def set_seed(seed: int) -> None:
@@ -51,15 +51,16 @@ def pick_precision(name: str, device: torch.device) -> torch.dtype:
 
 
 class Trainer:
-    """Fine-tunes a sequence classifier on a DatasetDict with `text` and `label` columns."""
+    """Fine-tunes a model on a DatasetDict as its task says (default: sequence classification)."""
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, config: TrainConfig,
-                 data: hf_datasets.DatasetDict, callbacks: Iterable[Callback] = ()) -> None:
+                 data: hf_datasets.DatasetDict, callbacks: Iterable[Callback] = (), task: Task | None = None) -> None:
         if "train" not in data:
             raise DataError("the data has no 'train' split")
         self.model, self.tokenizer, self.config, self.data = model, tokenizer, config, data
-        self.label_names: list[str] = list(data["train"].features["label"].names)
-        self.device = pick_device(config.device)
+        self.task: Task = task or ClassificationTask(data)
+        self.dist = Distributed.from_env(pick_device(config.device).type)
+        self.device = self.dist.device(pick_device(config.device))
         self.dtype = pick_precision(config.precision, self.device)
         self.encoded: dict[str, Encoded] = {}
         self.callbacks: list[Callback] = [Recorder(), BestModel(config.metric_for_best)]
@@ -68,6 +69,10 @@ class Trainer:
         self.callbacks.extend(callbacks)
         self.state = TrainerState()
         self.control = TrainerControl()
+
+    @property
+    def label_names(self) -> list[str]:
+        return self.task.label_names  # type: ignore[attr-defined]
 
     # --- plumbing -------------------------------------------------------------------
     def emit(self, event: str, **payload: Any) -> None:
@@ -79,25 +84,25 @@ class Trainer:
         if split not in self.encoded:
             if split not in self.data:
                 raise DataError(f"the data has no '{split}' split (splits: {list(self.data)})")
-            ds = self.data[split]
-            self.encoded[split] = encode(column(ds, "text"), column(ds, "label"), self.tokenizer, self.config.max_length)
+            self.encoded[split] = self.task.encode(self.data[split], self.tokenizer, self.config.max_length)
         return self.encoded[split]
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def autocast(self) -> contextlib.AbstractContextManager:
         if self.dtype == torch.float32:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
     def _train_batches(self, epoch: int) -> list[list[int]]:
+        """Global batches: the same on every rank and every run with this seed."""
         train, cfg = self.encoded_split("train"), self.config
-        seed = cfg.seed + epoch  # a new order each epoch, the same orders on every run
+        seed = cfg.seed + epoch  # a new order each epoch
         if cfg.group_by_length:
             return length_grouped_batches(train.lengths, cfg.batch_size, seed)
         return random_batches(len(train), cfg.batch_size, seed)
 
     # --- the loop -------------------------------------------------------------------
     def fit(self) -> TrainerState:
-        cfg, model, state, control = self.config, self.model, self.state, self.control
+        cfg, state, control = self.config, self.state, self.control
         set_seed(cfg.seed)
         train = self.encoded_split("train")
         if len(train) < cfg.batch_size:
@@ -105,36 +110,41 @@ class Trainer:
         steps_per_epoch = math.ceil(math.ceil(len(train) / cfg.batch_size) / cfg.grad_accum_steps)
         state.max_steps = max(1, math.ceil(steps_per_epoch * cfg.epochs))
         state.num_epochs = cfg.epochs
-        model.to(self.device).train()
-        optimizer = build_optimizer(model, cfg.lr, cfg.weight_decay)
+        self.model.to(self.device).train()
+        model = self.dist.wrap(self.model, self.device)  # DDP under torchrun; the model itself otherwise
+        optimizer = build_optimizer(self.model, cfg.lr, cfg.weight_decay)
         schedule = "constant_with_warmup" if cfg.scheduler == "constant" else cfg.scheduler
         scheduler = get_scheduler(schedule, optimizer, num_warmup_steps=round(cfg.warmup_ratio * state.max_steps),
                                   num_training_steps=state.max_steps)
         scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
         pin = self.device.type == "cuda"
+        collate = self.task.collator(train)
         self.emit("on_fit_start")
 
         window_loss = torch.zeros((), device=self.device)  # summed on device: no sync per step
         window = {"micro": 0, "examples": 0, "tokens": 0, "start": time.perf_counter(), "grad_norm": None}
         epoch = 0
         while state.step < state.max_steps and not control.should_stop:
-            batches = self._train_batches(epoch)
+            global_batches = self._train_batches(epoch)
+            batches = [self.dist.shard(rows) for rows in global_batches]
+            weights = [self.dist.weight(len(mine), len(rows)) for mine, rows in zip(batches, global_batches)]
             self.emit("on_epoch_start")
-            for micro, batch in enumerate(make_loader(train, batches, pin_memory=pin)):
-                window["examples"] += len(batch["labels"])
+            for micro, batch in enumerate(make_loader(train, batches, collate, pin_memory=pin)):
+                window["examples"] += len(batch["input_ids"])
                 window["tokens"] += int(batch["attention_mask"].sum())  # CPU tensor: no device sync
                 batch = {k: v.to(self.device, non_blocking=pin) for k, v in batch.items()}
-                with self._autocast():
-                    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                loss = F.cross_entropy(logits.float(), batch["labels"])
-                scaler.scale(loss / cfg.grad_accum_steps).backward()
+                accumulating = bool((micro + 1) % cfg.grad_accum_steps) and micro + 1 < len(batches)
+                with self.dist.no_sync(model, accumulating):
+                    with self.autocast():
+                        loss = self.task.loss(model, batch) * weights[micro]
+                    scaler.scale(loss / cfg.grad_accum_steps).backward()
                 window_loss += loss.detach()
                 window["micro"] += 1
-                if (micro + 1) % cfg.grad_accum_steps and micro + 1 < len(batches):
-                    continue  # keep accumulating gradients
+                if accumulating:
+                    continue
                 scaler.unscale_(optimizer)
                 if cfg.max_grad_norm > 0:
-                    window["grad_norm"] = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                    window["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 scaler.step(optimizer)
                 scaler.update()
                 scheduler.step()
@@ -142,6 +152,8 @@ class Trainer:
                 state.step += 1
                 state.epoch = epoch + (micro + 1) / len(batches)
                 self.emit("on_step_end")
+                if self.dist.enabled:  # a Stop seen on one rank must stop every rank at this same step
+                    control.should_stop = self.dist.any(control.should_stop, self.device)
                 if state.step % cfg.log_every == 0 or state.step == state.max_steps:
                     self._log_train(window_loss, window, scheduler.get_last_lr()[0])
                     window_loss = torch.zeros((), device=self.device)
@@ -155,25 +167,28 @@ class Trainer:
             if cfg.eval_strategy == "epoch" and not control.should_stop:
                 self._evaluate_and_log(window)
             self.emit("on_epoch_end")
-        state.stop_reason = control.stop_reason or "completed"
-        model.eval()
+        state.stop_reason = control.stop_reason or ("stopped" if control.should_stop else "completed")
+        self.model.eval()
         self.emit("on_fit_end")
         return state
 
     def _log_train(self, window_loss: torch.Tensor, window: dict[str, Any], lr: float) -> None:
-        """The only place the hot loop syncs with the device: once per log_every steps."""
+        """The only place the hot loop syncs with the device (and the ranks): once per log_every steps."""
         state = self.state
-        loss = (window_loss / max(window["micro"], 1)).item()
+        totals = self.dist.sum(torch.stack([window_loss.float(), *(torch.tensor(float(window[k]), device=self.device)
+                                                                  for k in ("micro", "examples", "tokens"))]))
+        loss_sum, micro, examples, tokens = totals.tolist()
+        loss = loss_sum / max(micro, 1)
         if not math.isfinite(loss):
             first = state.log_history[-1]["step"] + 1 if state.log_history else 1
             raise TrainingError(f"training loss became {loss} between steps {first} and {state.step}; "
                                 "try a lower lr or max_grad_norm")
         seconds = time.perf_counter() - window["start"]
         state.elapsed_s += seconds
-        state.examples_seen += window["examples"]
-        state.tokens_seen += window["tokens"]
+        state.examples_seen += int(examples)
+        state.tokens_seen += int(tokens)
         logs = {"step": state.step, "epoch": round(state.epoch, 4), "train_loss": loss, "lr": lr,
-                "examples_per_s": window["examples"] / seconds, "tokens_per_s": window["tokens"] / seconds,
+                "examples_per_s": examples / seconds, "tokens_per_s": tokens / seconds,
                 "elapsed_s": state.elapsed_s}
         if window["grad_norm"] is not None:
             logs["grad_norm"] = float(window["grad_norm"])
@@ -181,6 +196,8 @@ class Trainer:
         self.emit("on_log", logs=logs)
 
     def _evaluate_and_log(self, window: dict[str, Any]) -> None:
+        # Every rank evaluates the same weights on the same split, so best-model and early-stopping
+        # decisions agree across ranks without further messages.
         paused = time.perf_counter()
         result = self.evaluate("validation") if "validation" in self.data else None
         self.control.should_evaluate = False
@@ -193,31 +210,14 @@ class Trainer:
         window["start"] += time.perf_counter() - paused
 
     # --- evaluation -----------------------------------------------------------------
-    @torch.inference_mode()
-    def evaluate(self, split: str = "test") -> EvalResult:
-        """Loss, metrics, probabilities and per-example losses on a split, in its row order.
-
-        Batches are sorted by length (padding falls to a few percent) and run without autograd.
-        """
-        enc = self.encoded_split(split)
+    def evaluate(self, split: str = "test") -> Any:
+        """The task's evaluation of a split (for classification an EvalResult, in row order)."""
         was_training = self.model.training
         self.model.to(self.device).eval()
-        logits = torch.empty((len(enc), len(self.label_names)), dtype=torch.float32)
-        pin = self.device.type == "cuda"
-        batches = sorted_batches(enc.lengths, self.config.eval_batch_size)
-        for rows, batch in zip(batches, make_loader(enc, batches, pin_memory=pin)):
-            with self._autocast():
-                out = self.model(input_ids=batch["input_ids"].to(self.device, non_blocking=pin),
-                                 attention_mask=batch["attention_mask"].to(self.device, non_blocking=pin)).logits
-            logits[rows] = out.float().cpu()
-        self.model.train(was_training)
-        labels = torch.as_tensor(enc.labels)
-        losses = F.cross_entropy(logits, labels, reduction="none").numpy()
-        probs = logits.softmax(-1).numpy()
-        preds = probs.argmax(-1)
-        metrics = classification_metrics(enc.labels, preds, len(self.label_names))
-        return EvalResult(float(losses.mean()), metrics, enc.labels, preds, probs, losses, self.label_names,
-                          texts=column(self.data[split], "text"), n_truncated=enc.n_truncated)
+        try:
+            return self.task.evaluate(self, split)
+        finally:
+            self.model.train(was_training)
 
 
 def build_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
