@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from common import matmul_flops, training_flops
+
 SETTINGS = {"lr": 5e-5, "batch_size": 32, "eval_batch_size": 64, "epochs": 1.0, "max_length": 128,
             "warmup_ratio": 0.06, "weight_decay": 0.01, "seed": 42}
 
@@ -84,27 +86,6 @@ def run_hf_trainer(n_train: int, grouped: bool = False) -> dict:
         eval_s = time.perf_counter() - start
     accuracy = float((predictions.predictions.argmax(-1) == np.asarray(encoded["test"]["label"][:])).mean())
     return {"train_s": train_s, "eval_s": eval_s, "accuracy": accuracy, "n_eval": len(encoded["test"])}
-
-
-def matmul_flops(size: int = 2048, reps: int = 10) -> float:
-    """fp32 torch.mm throughput on this machine: the ceiling for dense training work."""
-    import torch
-
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.mm(a, b)
-    start = time.perf_counter()
-    for _ in range(reps):
-        torch.mm(a, b)
-    return 2 * size**3 * reps / (time.perf_counter() - start)
-
-
-def training_flops(lengths: list[int]) -> float:
-    """Model FLOPs of one epoch on the real (unpadded) tokens: 3 x forward, where a token's forward
-    costs 2 x (non-embedding parameters) plus attention's 4 x layers x hidden x sequence length."""
-    layers, hidden, intermediate = 6, 384, 1536  # MiniLM-L6-H384
-    per_layer = 4 * hidden * hidden + 2 * hidden * intermediate
-    dense = 2 * (layers * per_layer + hidden * hidden)  # + pooler
-    return float(sum(3 * n * (dense + 4 * layers * hidden * n) for n in lengths))
 
 
 def child(engine: str, n_train: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from sftkit.assets import load_dataset
+from sftkit.checkpoint import Checkpoint, checkpoint_dir, load_checkpoint
 from sftkit.config import TrainConfig
 from sftkit.data import column, encode, make_loader, sorted_batches
 from sftkit.distributed import Distributed
@@ -84,9 +85,12 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     net, tokenizer = model or load_classifier(config.model, labels, seed=config.seed,
                                               trust_remote_code=config.trust_remote_code)
     is_main = Distributed.from_env(pick_device(config.device).type).is_main
-    trainer = Trainer(net, tokenizer, config, data, callbacks=callbacks if is_main else ())
+    folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
+    extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
+    trainer = Trainer(net, tokenizer, config, data, callbacks=[*extra, *(callbacks if is_main else ())])
+    resume_from = load_checkpoint(checkpoint_dir(folder)) if config.resume else None
     started = time.perf_counter()
-    trainer.fit()
+    trainer.fit(resume_from=resume_from)
     train_seconds = time.perf_counter() - started
     validation = trainer.evaluate("validation") if "validation" in data else None
     test = trainer.evaluate("test")
@@ -101,11 +105,10 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     }
     if baseline:
         metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
-    folder = None
-    if is_main and (config.save_model if save is None else save):
-        folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
-        save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
-                 model=trainer.model, tokenizer=tokenizer)
+    if not (is_main and (config.save_model if save is None else save)):
+        return RunResult(trainer, test, validation, metrics, None)
+    save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
+             model=trainer.model, tokenizer=tokenizer)
     return RunResult(trainer, test, validation, metrics, folder)
 
 

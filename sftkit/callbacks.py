@@ -54,14 +54,23 @@ class EarlyStopping(Callback):
         self.best: float | None = None
         self.bad_evaluations = 0
 
+    def on_fit_start(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        # A resumed run continues counting from the evaluations it already made.
+        for record in state.log_history:
+            if f"eval_{self.metric}" in record:
+                self._count(record[f"eval_{self.metric}"])
+
     def on_evaluate(self, trainer: Any, state: TrainerState, control: TrainerControl, result: Any) -> None:
-        value = result.summary()[self.metric]
+        if self._count(result.summary()[self.metric]) >= self.patience:
+            control.request_stop(f"early stopping: {self.metric} did not improve in {self.patience} evaluations")
+
+
+    def _count(self, value: float) -> int:
         if _better(self.metric, value, self.best):
             self.best, self.bad_evaluations = value, 0
-            return
-        self.bad_evaluations += 1
-        if self.bad_evaluations >= self.patience:
-            control.request_stop(f"early stopping: {self.metric} did not improve in {self.patience} evaluations")
+        else:
+            self.bad_evaluations += 1
+        return self.bad_evaluations
 
 
 class ConsoleProgress(Callback):

@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--config", help="a .yaml/.yml/.json file of TrainConfig settings")
     _add_overrides(train)
     train.add_argument("--quiet", action="store_true", help="no progress lines")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run folder's last checkpoint (same as --set resume=true)")
 
     demo = commands.add_parser("demo", help="the default run: MiniLM on Rotten Tomatoes, with a report")
     _add_overrides(demo)
@@ -61,6 +63,8 @@ def _train(args: argparse.Namespace) -> int:
     from sftkit.callbacks import ConsoleProgress
 
     config = _config(args)
+    if args.resume:
+        config = config.with_overrides({"resume": True})
     result = train(config, callbacks=() if args.quiet else [ConsoleProgress()])
     if result.trainer.dist.is_main:
         summary = {"run": str(result.folder) if result.folder else None, "test": result.metrics["test"]}

@@ -74,6 +74,11 @@ class TrainConfig:
     # fp32 on CPU: bf16 autocast is slower than fp32 on CPUs without AMX.
     precision: str = _setting("auto", "auto: bf16 on GPUs that support it, else fp32",
                               choices=("auto", "fp32", "bf16", "fp16"), group="system")
+    checkpoint_every: int = _setting(0, "optimizer steps between resumable checkpoints in the run folder (0: none)",
+                                     low=0, group="system")
+    resume: bool = _setting(False, "continue from the run folder's checkpoint (needs run_name)", group="system")
+    compile: bool = _setting(False, "torch.compile the model for training (slow first steps, then faster on GPUs)",
+                             group="system")
     log_every: int = _setting(10, "optimizer steps between log records", low=1, group="system")
     output_dir: str = _setting("runs", "parent folder of run folders", group="system")
     run_name: str | None = _setting(None, "run folder name (None: dataset-model-time)", group="system")
@@ -191,6 +196,8 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
         if kind is str and not optional and not value.strip() and f.name not in ("run_name",):
             raise ConfigError(f"setting '{f.name}' must not be empty")
+    if config.resume and not config.run_name:
+        raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
     if config.device != "auto" and not (config.device in ("cpu", "mps") or config.device.startswith("cuda")):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
 

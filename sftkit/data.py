@@ -305,10 +305,13 @@ class Collator:
 
 def make_loader(encoded: Encoded, batches: list[list[int]], collate_fn: Any = None, *, pin_memory: bool = False,
                 num_workers: int = 0) -> torch.utils.data.DataLoader:
-    """A DataLoader over precomputed batches (pinned memory for GPU copies)."""
+    """A DataLoader over precomputed batches (pinned memory for GPU copies).
+
+    It gets a generator of its own: a DataLoader otherwise draws a seed from the global RNG on
+    every epoch, which would shift dropout masks after a resume."""
     return torch.utils.data.DataLoader(
         encoded, batch_sampler=batches, collate_fn=collate_fn or Collator(encoded),
-        pin_memory=pin_memory, num_workers=num_workers)
+        pin_memory=pin_memory, num_workers=num_workers, generator=torch.Generator())
 
 
 def padding_fraction(lengths: np.ndarray, batches: list[list[int]]) -> float:

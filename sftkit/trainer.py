@@ -101,7 +101,8 @@ class Trainer:
         return random_batches(len(train), cfg.batch_size, seed)
 
     # --- the loop -------------------------------------------------------------------
-    def fit(self) -> TrainerState:
+    def fit(self, resume_from: dict[str, Any] | None = None) -> TrainerState:
+        """Train to the end (or a stop). `resume_from` is a loaded checkpoint (sftkit.checkpoint)."""
         cfg, state, control = self.config, self.state, self.control
         set_seed(cfg.seed)
         train = self.encoded_split("train")
@@ -111,25 +112,37 @@ class Trainer:
         state.max_steps = max(1, math.ceil(steps_per_epoch * cfg.epochs))
         state.num_epochs = cfg.epochs
         self.model.to(self.device).train()
-        model = self.dist.wrap(self.model, self.device)  # DDP under torchrun; the model itself otherwise
-        optimizer = build_optimizer(self.model, cfg.lr, cfg.weight_decay)
+        # dynamic=True: batches vary in length, and one graph per length would recompile all run long.
+        compiled = torch.compile(self.model, dynamic=True) if cfg.compile else self.model
+        model = self.dist.wrap(compiled, self.device)  # DDP under torchrun; the model itself otherwise
+        self.optimizer = build_optimizer(self.model, cfg.lr, cfg.weight_decay)
         schedule = "constant_with_warmup" if cfg.scheduler == "constant" else cfg.scheduler
-        scheduler = get_scheduler(schedule, optimizer, num_warmup_steps=round(cfg.warmup_ratio * state.max_steps),
-                                  num_training_steps=state.max_steps)
-        scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
+        self.scheduler = get_scheduler(schedule, self.optimizer, num_training_steps=state.max_steps,
+                                       num_warmup_steps=round(cfg.warmup_ratio * state.max_steps))
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
+        # Where the loop is, and the log window not yet reported: both go into checkpoints.
+        self.position = {"epoch": 0, "micro": 0}
+        self.window = {"loss": torch.zeros((), device=self.device), "micro": 0, "examples": 0, "tokens": 0,
+                       "grad_norm": None}
+        if resume_from is not None:
+            from sftkit.checkpoint import restore
+
+            restore(self, resume_from)
+        optimizer, scheduler, scaler, window = self.optimizer, self.scheduler, self.scaler, self.window
         pin = self.device.type == "cuda"
         collate = self.task.collator(train)
         self.emit("on_fit_start")
 
-        window_loss = torch.zeros((), device=self.device)  # summed on device: no sync per step
-        window = {"micro": 0, "examples": 0, "tokens": 0, "start": time.perf_counter(), "grad_norm": None}
-        epoch = 0
+        self._window_start = time.perf_counter()
+        epoch = self.position["epoch"]
         while state.step < state.max_steps and not control.should_stop:
             global_batches = self._train_batches(epoch)
             batches = [self.dist.shard(rows) for rows in global_batches]
             weights = [self.dist.weight(len(mine), len(rows)) for mine, rows in zip(batches, global_batches)]
+            done = self.position["micro"] if epoch == self.position["epoch"] else 0  # > 0 only when resuming
             self.emit("on_epoch_start")
-            for micro, batch in enumerate(make_loader(train, batches, collate, pin_memory=pin)):
+            loader = make_loader(train, batches[done:], collate, pin_memory=pin)
+            for micro, batch in enumerate(loader, start=done):
                 window["examples"] += len(batch["input_ids"])
                 window["tokens"] += int(batch["attention_mask"].sum())  # CPU tensor: no device sync
                 batch = {k: v.to(self.device, non_blocking=pin) for k, v in batch.items()}
@@ -138,7 +151,7 @@ class Trainer:
                     with self.autocast():
                         loss = self.task.loss(model, batch) * weights[micro]
                     scaler.scale(loss / cfg.grad_accum_steps).backward()
-                window_loss += loss.detach()
+                window["loss"] += loss.detach()  # summed on device: no sync per step
                 window["micro"] += 1
                 if accumulating:
                     continue
@@ -151,39 +164,47 @@ class Trainer:
                 optimizer.zero_grad(set_to_none=True)
                 state.step += 1
                 state.epoch = epoch + (micro + 1) / len(batches)
-                self.emit("on_step_end")
-                if self.dist.enabled:  # a Stop seen on one rank must stop every rank at this same step
-                    control.should_stop = self.dist.any(control.should_stop, self.device)
-                if state.step % cfg.log_every == 0 or state.step == state.max_steps:
-                    self._log_train(window_loss, window, scheduler.get_last_lr()[0])
-                    window_loss = torch.zeros((), device=self.device)
+                self.position = {"epoch": epoch, "micro": micro + 1}
+                log_now = state.step % cfg.log_every == 0 or state.step == state.max_steps
+                if log_now:
+                    self._log_train(scheduler.get_last_lr()[0])
                 if cfg.eval_strategy == "steps" and state.step % cfg.eval_steps == 0:
                     control.should_evaluate = True
                 if control.should_evaluate:
-                    self._evaluate_and_log(window)
-                if control.should_stop or state.step >= state.max_steps:
+                    self._evaluate_and_log()
+                self.emit("on_step_end")  # the step is complete: logged, evaluated, safe to checkpoint
+                if self._stop_agreed(at_sync_point=log_now) or state.step >= state.max_steps:
                     break
             epoch += 1
-            if cfg.eval_strategy == "epoch" and not control.should_stop:
-                self._evaluate_and_log(window)
+            if cfg.eval_strategy == "epoch" and not self._stop_agreed(at_sync_point=True):
+                self._evaluate_and_log()
             self.emit("on_epoch_end")
         state.stop_reason = control.stop_reason or ("stopped" if control.should_stop else "completed")
         self.model.eval()
         self.emit("on_fit_end")
         return state
 
-    def _log_train(self, window_loss: torch.Tensor, window: dict[str, Any], lr: float) -> None:
+    def _stop_agreed(self, at_sync_point: bool) -> bool:
+        """One process: any stop request, at once. Several: the ranks agree only at sync points (log
+        steps, epoch ends), where the loop syncs anyway, so that all leave the loop at the same step."""
+        if not self.dist.enabled:
+            return self.control.should_stop
+        if at_sync_point:
+            self.control.should_stop = self.dist.any(self.control.should_stop, self.device)
+            return self.control.should_stop
+        return False
+
+    def _log_train(self, lr: float) -> None:
         """The only place the hot loop syncs with the device (and the ranks): once per log_every steps."""
-        state = self.state
-        totals = self.dist.sum(torch.stack([window_loss.float(), *(torch.tensor(float(window[k]), device=self.device)
-                                                                  for k in ("micro", "examples", "tokens"))]))
-        loss_sum, micro, examples, tokens = totals.tolist()
+        state, window = self.state, self.window
+        counts = [torch.tensor(float(window[k]), device=self.device) for k in ("micro", "examples", "tokens")]
+        loss_sum, micro, examples, tokens = self.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
         loss = loss_sum / max(micro, 1)
         if not math.isfinite(loss):
             first = state.log_history[-1]["step"] + 1 if state.log_history else 1
             raise TrainingError(f"training loss became {loss} between steps {first} and {state.step}; "
                                 "try a lower lr or max_grad_norm")
-        seconds = time.perf_counter() - window["start"]
+        seconds = time.perf_counter() - self._window_start
         state.elapsed_s += seconds
         state.examples_seen += int(examples)
         state.tokens_seen += int(tokens)
@@ -192,10 +213,11 @@ class Trainer:
                 "elapsed_s": state.elapsed_s}
         if window["grad_norm"] is not None:
             logs["grad_norm"] = float(window["grad_norm"])
-        window.update(micro=0, examples=0, tokens=0, start=time.perf_counter())
+        window.update(loss=torch.zeros((), device=self.device), micro=0, examples=0, tokens=0)
+        self._window_start = time.perf_counter()
         self.emit("on_log", logs=logs)
 
-    def _evaluate_and_log(self, window: dict[str, Any]) -> None:
+    def _evaluate_and_log(self) -> None:
         # Every rank evaluates the same weights on the same split, so best-model and early-stopping
         # decisions agree across ranks without further messages.
         paused = time.perf_counter()
@@ -207,7 +229,7 @@ class Trainer:
                     **{f"eval_{k}": v for k, v in result.summary().items()}}
             self.emit("on_log", logs=logs)
         # Evaluation time is not training time: the throughput window skips it.
-        window["start"] += time.perf_counter() - paused
+        self._window_start += time.perf_counter() - paused
 
     # --- evaluation -----------------------------------------------------------------
     def evaluate(self, split: str = "test") -> Any:

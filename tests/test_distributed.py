@@ -1,40 +1,31 @@
 """Two processes under torchrun (gloo on CPU) follow a single-process run with the same global batch."""
 
-import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sftkit import tiny_classifier
+from conftest import write_project
 
 SCRIPT = Path(__file__).parent / "scripts" / "train_with_monitor.py"
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, toy_data):
-    root = tmp_path_factory.mktemp("dist")
-    model, tokenizer = tiny_classifier(["negative", "positive"], seed=0)
     # No dropout: with it the two runs would draw different masks, and only the batches are compared.
-    model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = 0.0
-    model.save_pretrained(root / "tiny")
-    tokenizer.save_pretrained(root / "tiny")
-    with open(root / "reviews.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(toy_data["train"]["text"][:], toy_data["train"]["label"][:]))
-    return root
+    return write_project(tmp_path_factory.mktemp("dist"), toy_data, dropout=0.0)
 
 
-def _run(root: Path, name: str, procs: int) -> subprocess.CompletedProcess:
+def _run(root: Path, name: str, procs: int, stop_at: int = 0) -> subprocess.CompletedProcess:
     config = root / f"{name}.yaml"
     config.write_text(f"model: {root / 'tiny'}\ndataset: {root / 'reviews.csv'}\nepochs: 2\nbatch_size: 16\n"
                       f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\noutput_dir: {root / name}\nrun_name: run\n")
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     proc = subprocess.run([*launcher, str(SCRIPT), str(config)], capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -63,3 +54,12 @@ def test_only_rank_zero_writes_and_feeds_the_monitor(setup):
     assert monitor["records"] == history  # the monitor saw every record, once
     assert "LiveMonitor(" in monitor["repr"]
     assert proc.stdout.count("monitor") == 0 and proc.stderr.count("Traceback") == 0
+
+
+def test_stop_on_rank_zero_stops_every_rank(setup):
+    # Stop pressed on rank 0 at step 3: the ranks agree at the next log step (4) and all end there.
+    _run(setup, "ddp_stop", 2, stop_at=3)
+    history = json.loads((setup / "ddp_stop" / "run" / "log_history.json").read_text())
+    metrics = json.loads((setup / "ddp_stop" / "run" / "metrics.json").read_text())
+    assert max(r["step"] for r in history) == 4 and metrics["steps"] == 4
+    assert metrics["stop_reason"] == "stopped from the monitor"

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import sftkit
+from sftkit.config import field_info
 from sftkit import ConfigError, TrainConfig
 from sftkit.metrics import EvalResult, classification_metrics
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
@@ -118,7 +119,7 @@ def test_panel_is_generated_from_the_config_fields():
     assert p.inputs["group_by_length"].value is True
     assert p.config == TrainConfig(epochs=1.0)
     assert p.yaml == "epochs: 1.0\n" and p.command == "sftkit train --set epochs=1.0"
-    assert repr(p) == "HyperparamPanel(fields=29, changed='epochs: 1.0')"
+    assert repr(p) == f"HyperparamPanel(fields={len(field_info())}, changed='epochs: 1.0')"
 
 
 def test_panel_validates_each_change_beside_the_field():
@@ -235,7 +236,8 @@ def test_monitor_stop_in_background_keeps_best_weights(toy_data, tiny_config):
     result = m.wait(timeout=120)
     state = result.trainer.state
     assert m.status == "stopped" and state.stop_reason == "stopped from the monitor"
-    assert state.step == stopped_at[0] + 1 < state.max_steps  # ended after the step in flight
+    # Stop pressed during the step's evaluation takes effect at the end of that same step.
+    assert state.step == stopped_at[0] < state.max_steps
     assert state.best_step is not None and state.best_step <= stopped_at[0]
     assert not m.running and m._stop_b.disabled and not result.model.training
 

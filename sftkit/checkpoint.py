@@ -1,0 +1,138 @@
+"""Resumable checkpoints: everything a run needs to continue as if it had never stopped.
+
+    <run folder>/checkpoint/
+      model.safetensors   the current weights
+      best.safetensors    the best evaluated weights, when they differ from the current ones
+      state.pt            optimizer, scheduler, scaler, RNG states, the loop's position and the
+                          TrainerState; tensors and plain values only, read with weights_only=True
+
+A checkpoint is written into a temporary folder and renamed over the previous one, so a
+Ctrl-C, a Stop or a killed process leaves the last complete checkpoint, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from sftkit.errors import ConfigError
+from sftkit.events import Callback, TrainerControl, TrainerState
+
+CHECKPOINT = "checkpoint"
+
+
+def checkpoint_dir(run_folder: str | Path) -> Path:
+    return Path(run_folder) / CHECKPOINT
+
+
+def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    # safetensors refuses tensors that share memory (tied embeddings): save each once, contiguous.
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+
+
+def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
+    """Write the trainer's full training state to `folder` atomically (see the module docstring)."""
+    from sftkit.runs import _atomic_folder
+
+    folder = Path(folder)
+    state = trainer.state
+    payload = {
+        "state": dataclasses.asdict(state),
+        "position": dict(trainer.position),
+        "optimizer": trainer.optimizer.state_dict(),
+        "scheduler": trainer.scheduler.state_dict(),
+        "scaler": trainer.scaler.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "python": _python_rng(),
+                "numpy": _numpy_rng(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        "config": trainer.config.to_dict(),
+        "window": {"loss": trainer.window["loss"].detach().cpu(), "micro": trainer.window["micro"],
+                   "examples": trainer.window["examples"], "tokens": trainer.window["tokens"],
+                   "grad_norm": None if trainer.window["grad_norm"] is None else float(trainer.window["grad_norm"])},
+    }
+    best = next((c for c in trainer.callbacks if hasattr(c, "weights")), None)
+    with _atomic_folder(folder) as tmp:
+        save_file(_cpu_state(trainer.model), str(tmp / "model.safetensors"))
+        if best is not None and best.weights is not None and state.best_step != state.step:
+            save_file({k: v.contiguous() for k, v in best.weights.items()}, str(tmp / "best.safetensors"))
+        torch.save(payload, tmp / "state.pt")
+    return folder
+
+
+def load_checkpoint(folder: str | Path) -> dict[str, Any]:
+    """The pieces of a checkpoint, loaded without running any code from the files."""
+    folder = Path(folder)
+    if not (folder / "state.pt").exists():
+        raise ConfigError(f"resume: no checkpoint in {folder} (train with checkpoint_every > 0 first)")
+    payload = torch.load(folder / "state.pt", weights_only=True, map_location="cpu")
+    payload["model"] = load_file(str(folder / "model.safetensors"))
+    best = folder / "best.safetensors"
+    payload["best"] = load_file(str(best)) if best.exists() else None
+    return payload
+
+
+def restore(trainer: Any, payload: dict[str, Any]) -> None:
+    """Put a loaded checkpoint back into a trainer whose optimizer and scheduler are built."""
+    saved, current = payload["config"], trainer.config.to_dict()
+    changed = [k for k in ("seed", "batch_size", "grad_accum_steps", "lr", "epochs", "dataset", "model",
+                           "max_length", "group_by_length", "scheduler") if saved.get(k) != current.get(k)]
+    if changed:
+        raise ConfigError(f"resume: settings differ from the checkpoint's: {', '.join(changed)}")
+    trainer.model.load_state_dict(payload["model"])
+    trainer.optimizer.load_state_dict(payload["optimizer"])
+    trainer.scheduler.load_state_dict(payload["scheduler"])
+    trainer.scaler.load_state_dict(payload["scaler"])
+    for key, value in payload["state"].items():
+        setattr(trainer.state, key, value)
+    trainer.position.update(payload["position"])
+    window = payload["window"]
+    trainer.window.update(window, loss=window["loss"].to(trainer.device),
+                          grad_norm=None if window["grad_norm"] is None else torch.tensor(window["grad_norm"]))
+    best = next((c for c in trainer.callbacks if hasattr(c, "weights")), None)
+    if best is not None:
+        best.weights = payload["best"] if payload["best"] is not None else (
+            _cpu_state(trainer.model) if trainer.state.best_step == trainer.state.step else None)
+    rng = payload["rng"]
+    torch.set_rng_state(rng["torch"])
+    random.setstate(_tuple_state(rng["python"]))
+    np.random.set_state(_numpy_state(rng["numpy"]))
+    if rng["cuda"]:
+        torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+class Checkpoint(Callback):
+    """Writes a resumable checkpoint every `every` optimizer steps, and at the end of training."""
+
+    def __init__(self, folder: str | Path, every: int) -> None:
+        self.folder, self.every = Path(folder), every
+
+    def on_step_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        if state.step % self.every == 0 and trainer.dist.is_main:
+            save_checkpoint(trainer, self.folder)
+
+
+# RNG states as tensors and lists, so that the file loads with weights_only=True.
+
+def _python_rng() -> list[Any]:
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
+
+
+def _tuple_state(saved: list[Any]) -> tuple:
+    return (saved[0], tuple(saved[1]), saved[2])
+
+
+def _numpy_rng() -> list[Any]:
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
+
+
+def _numpy_state(saved: list[Any]) -> tuple:
+    kind, keys, pos, has_gauss, cached = saved
+    return (kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached)
