@@ -71,8 +71,8 @@ class TrainConfig:
     seed: int = _setting(42, "seeds data order, dropout and head initialisation", low=0, high=2**32 - 1,
                          group="system")
     device: str = _setting("auto", "cpu, cuda, cuda:N, mps, or auto (the best available)", group="system")
-    # fp32 on CPU: bf16 autocast is slower than fp32 on CPUs without AMX.
-    precision: str = _setting("auto", "auto: bf16 on GPUs that support it, else fp32",
+    # bf16 only where the hardware has it: emulated bf16 is slower than fp32.
+    precision: str = _setting("auto", "auto: bf16 on GPUs and CPUs that compute it natively, else fp32",
                               choices=("auto", "fp32", "bf16", "fp16"), group="system")
     checkpoint_every: int = _setting(0, "optimizer steps between resumable checkpoints in the run folder (0: none)",
                                      low=0, group="system")

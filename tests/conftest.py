@@ -8,7 +8,6 @@ import datasets as hf_datasets
 import pytest
 
 from sftkit.config import TrainConfig
-from sftkit.models import tiny_classifier
 
 POSITIVE = ["great", "wonderful", "superb", "moving", "brilliant", "delightful"]
 NEGATIVE = ["awful", "boring", "dreadful", "dull", "terrible", "tedious"]
@@ -47,17 +46,3 @@ def tiny_config(tmp_path) -> TrainConfig:
     return TrainConfig(model="tiny", dataset="toy", epochs=4, batch_size=16, lr=5e-3, warmup_ratio=0.1,
                        eval_batch_size=32, log_every=4, output_dir=str(tmp_path / "runs"), run_name="toy")
 
-
-def write_project(root, data: hf_datasets.DatasetDict, *, dropout: float = 0.1):
-    """A local model folder (tiny BERT) and a local CSV of the toy train split under root."""
-    import csv
-
-    model, tokenizer = tiny_classifier(["negative", "positive"], seed=0)
-    model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = dropout
-    model.save_pretrained(root / "tiny")
-    tokenizer.save_pretrained(root / "tiny")
-    with open(root / "reviews.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(data["train"]["text"][:], data["train"]["label"][:]))
-    return root

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_project
+from project_files import write_project
 
 SCRIPT = Path(__file__).parent / "scripts" / "train_with_monitor.py"
 
@@ -22,7 +22,7 @@ def setup(tmp_path_factory, toy_data):
 def _run(root: Path, name: str, procs: int, stop_at: int = 0) -> subprocess.CompletedProcess:
     config = root / f"{name}.yaml"
     config.write_text(f"model: {root / 'tiny'}\ndataset: {root / 'reviews.csv'}\nepochs: 2\nbatch_size: 16\n"
-                      f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\noutput_dir: {root / name}\nrun_name: run\n")
+                      f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\nprecision: fp32\noutput_dir: {root / name}\nrun_name: run\n")
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     proc = subprocess.run([*launcher, str(SCRIPT), str(config)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at)})

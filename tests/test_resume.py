@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_project
+from project_files import write_project
 from sftkit import ConfigError, TrainConfig
 from sftkit.checkpoint import load_checkpoint
 

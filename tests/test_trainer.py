@@ -41,7 +41,8 @@ def test_gradient_accumulation_matches_larger_batch(toy_data, tiny_config):
     # Without dropout and with the same data order, 2 x 8 accumulated equals 1 x 16.
     def run(batch, accum):
         config = tiny_config.with_overrides({"batch_size": batch, "grad_accum_steps": accum, "epochs": 1,
-                                             "group_by_length": False, "eval_strategy": "no"})
+                                             "group_by_length": False, "eval_strategy": "no",
+                                             "precision": "fp32"})
         model, tokenizer = tiny_classifier(["negative", "positive"], seed=0)
         model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = 0.0
         for module in model.modules():
