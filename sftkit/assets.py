@@ -204,21 +204,31 @@ def _split_labelled(texts: list[str], labels: list[Any], names: list[str], *, te
 
 def _split_dataset(dataset: hf_datasets.Dataset, *, test: int | float, validation: int | float,
                    seed: int = SPLIT_SEED) -> hf_datasets.DatasetDict:
-    """Stratified, seeded train/validation/test split (sizes as counts or fractions)."""
-    from sklearn.model_selection import train_test_split
-
+    """Seeded train/validation/test split (sizes as counts or fractions), stratified by label
+    wherever every class has enough rows for it, a plain seeded shuffle split elsewhere."""
     labels = dataset["label"][:]
-    indices = list(range(len(dataset)))
-    n = len(indices)
+    n = len(labels)
     n_test = int(round(test * n)) if isinstance(test, float) else test
     n_val = int(round(validation * n)) if isinstance(validation, float) else validation
-    test_idx: list[int] = []
-    if n_test:
-        indices, test_idx = train_test_split(indices, test_size=n_test, random_state=seed,
-                                             stratify=[labels[i] for i in indices])
-    val_idx: list[int] = []
-    if n_val:
-        indices, val_idx = train_test_split(indices, test_size=n_val, random_state=seed,
-                                            stratify=[labels[i] for i in indices])
-    parts = {"train": sorted(indices), "validation": sorted(val_idx), "test": sorted(test_idx)}
+    if (test and not n_test) or (validation and not n_val) or n - n_test - n_val < 1:
+        raise DataError(f"only {n} rows: too few to split off validation and test sets; "
+                        "give at least 10 rows, or separate train/validation/test files")
+    rest, test_idx = _take(list(range(n)), n_test, labels, seed)
+    rest, val_idx = _take(rest, n_val, labels, seed)
+    parts = {"train": sorted(rest), "validation": sorted(val_idx), "test": sorted(test_idx)}
     return hf_datasets.DatasetDict({k: dataset.select(v) for k, v in parts.items() if v})
+
+
+def _take(indices: list[int], k: int, labels: list[int], seed: int) -> tuple[list[int], list[int]]:
+    """(the rest, k of the indices), stratified when every class can give one row to each side."""
+    from collections import Counter
+
+    from sklearn.model_selection import train_test_split
+
+    if not k:
+        return indices, []
+    counts = Counter(labels[i] for i in indices)
+    stratify = [labels[i] for i in indices] if (
+        min(counts.values()) >= 2 and len(counts) <= k <= len(indices) - len(counts)) else None
+    rest, taken = train_test_split(indices, test_size=k, random_state=seed, stratify=stratify)
+    return list(rest), list(taken)

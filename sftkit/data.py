@@ -34,23 +34,29 @@ MEGABATCH = 50  # batches sorted together when grouping by length
 def load_local(path: str | Path, *, text_column: str = "text", label_column: str = "label"
                ) -> hf_datasets.DatasetDict:
     """Read a CSV/TSV/JSON/JSONL/Parquet file, a folder of such files named by split, or a
-    `save_to_disk` folder; check it; map labels to a ClassLabel; split it if it is not split."""
+    `save_to_disk` folder; check every row; map labels to a ClassLabel; split it if it is not split.
+
+    Rows are checked as plain Python values before any Arrow conversion, so that a bad cell
+    is reported by file, row and column rather than as a type error from deep inside Arrow.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (and not a zoo dataset name)")
-    splits = _read_splits(path)
-    checked = {name: _check_columns(ds, source, text_column, label_column)
-               for name, (ds, source) in splits.items()}
-    return _label_and_split(checked, {name: source for name, (_, source) in splits.items()})
+    splits = {name: (_check_columns(columns, source, text_column, label_column), source)
+              for name, (columns, source) in _read_splits(path).items()}
+    return _label_and_split(splits)
 
 
-def _read_splits(path: Path) -> dict[str, tuple[hf_datasets.Dataset, str]]:
+Columns = dict[str, list[Any]]
+
+
+def _read_splits(path: Path) -> dict[str, tuple[Columns, str]]:
     if path.is_dir():
         if (path / "dataset_dict.json").exists() or (path / "dataset_info.json").exists():
             loaded = hf_datasets.load_from_disk(str(path))
             if isinstance(loaded, hf_datasets.Dataset):
-                return {"train": (loaded, str(path))}
-            return {SPLIT_NAMES.get(k, k): (v, f"{path}/{k}") for k, v in loaded.items()}
+                return {"train": (_dataset_columns(loaded), str(path))}
+            return {SPLIT_NAMES.get(k, k): (_dataset_columns(v), f"{path}/{k}") for k, v in loaded.items()}
         files = {SPLIT_NAMES[f.stem.lower()]: f for f in sorted(path.iterdir())
                  if f.suffix.lower() in READERS and f.stem.lower() in SPLIT_NAMES}
         if "train" not in files:
@@ -60,43 +66,45 @@ def _read_splits(path: Path) -> dict[str, tuple[hf_datasets.Dataset, str]]:
     return {"train": (_read_file(path), str(path))}
 
 
-def _read_file(path: Path) -> hf_datasets.Dataset:
+def _dataset_columns(ds: hf_datasets.Dataset) -> Columns:
+    """Columns of a Dataset, with ClassLabel ids turned back into their names."""
+    columns = {name: column(ds, name) for name in ds.column_names}
+    for name, feature in ds.features.items():
+        if isinstance(feature, hf_datasets.ClassLabel):
+            columns[name] = [feature.int2str(v) for v in columns[name]]
+    return columns
+
+
+def _read_file(path: Path) -> Columns:
     suffix = path.suffix.lower()
     if suffix not in READERS:
         raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .json, .jsonl or .parquet")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
+    if READERS[suffix] == "parquet":
+        try:
+            return _dataset_columns(hf_datasets.Dataset.from_parquet(str(path)))
+        except Exception as err:  # pyarrow raises many kinds for a damaged file
+            raise DataError(f"{path}: cannot read as Parquet: {err}") from None
+    text = _decode(path)
     if READERS[suffix] == "csv":
-        return _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-    try:
-        if READERS[suffix] == "json":
-            import pandas as pd
-
-            frame = pd.read_json(path, lines=suffix == ".jsonl" or _looks_like_jsonl(path), dtype=False)
-            return hf_datasets.Dataset.from_pandas(frame, preserve_index=False)
-        return hf_datasets.Dataset.from_parquet(str(path))
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not valid UTF-8 (byte {err.start}): save the file as UTF-8") from None
-    except ValueError as err:
-        raise DataError(f"{path}: cannot parse as {READERS[suffix].upper()}: {err}") from None
+        return _parse_csv(text, path, sep="\t" if suffix == ".tsv" else ",")
+    return _parse_json(text, path)
 
 
-def _looks_like_jsonl(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(1).strip() == b"{"
-
-
-def _read_csv(path: Path, sep: str) -> hf_datasets.Dataset:
-    import csv
-
+def _decode(path: Path) -> str:
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise DataError(f"{path}: line {line}: not valid UTF-8 (byte {err.start}): save the file as UTF-8") from None
-    rows = list(csv.reader(text.splitlines(), delimiter=sep))
-    rows = [r for r in rows if r]  # blank lines carry nothing
+
+
+def _parse_csv(text: str, path: Path, sep: str) -> Columns:
+    import csv
+
+    rows = [r for r in csv.reader(text.splitlines(), delimiter=sep) if r]  # blank lines carry nothing
     if not rows:
         raise DataError(f"{path}: the file is empty")
     header, body = rows[0], rows[1:]
@@ -106,8 +114,34 @@ def _read_csv(path: Path, sep: str) -> hf_datasets.Dataset:
         if len(row) != len(header):
             raise DataError(f"{path}: row {i + 1} (line {i + 2}) has {len(row)} fields, "
                             f"the header has {len(header)}: {header}")
-    columns = {name: [row[j] for row in body] for j, name in enumerate(header)}
-    return hf_datasets.Dataset.from_dict(columns)
+    return {name: [row[j] for row in body] for j, name in enumerate(header)}
+
+
+def _parse_json(text: str, path: Path) -> Columns:
+    """A JSON array of objects, or JSON Lines (one object per line)."""
+    import json
+
+    stripped = text.lstrip()
+    records: list[Any] = []
+    if stripped.startswith("["):
+        try:
+            records = json.loads(text)
+        except ValueError as err:
+            raise DataError(f"{path}: not valid JSON: {err}") from None
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError as err:
+                    raise DataError(f"{path}: line {number}: not valid JSON: {err}") from None
+    if not records:
+        raise DataError(f"{path}: the file holds no rows")
+    names = list(dict.fromkeys(k for r in records if isinstance(r, dict) for k in r))
+    for row, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise DataError(f"{path}: row {row}: expected an object with named fields, got {record!r:.60}")
+    return {name: [r.get(name) for r in records] for name in names}
 
 
 def column(ds: hf_datasets.Dataset, name: str) -> list[Any]:
@@ -115,91 +149,74 @@ def column(ds: hf_datasets.Dataset, name: str) -> list[Any]:
     return ds[name][:]
 
 
-def _check_columns(ds: hf_datasets.Dataset, source: str, text_column: str, label_column: str
-                   ) -> hf_datasets.Dataset:
+def _check_columns(columns: Columns, source: str, text_column: str, label_column: str
+                   ) -> tuple[list[str], list[str]]:
+    """The text and label columns, every cell checked; labels come back as strings."""
     for wanted, what in ((text_column, "text"), (label_column, "label")):
-        if wanted not in ds.column_names:
-            close = difflib.get_close_matches(wanted, ds.column_names, n=3, cutoff=0.4) or _likely(ds, what)
+        if wanted not in columns:
+            names = list(columns)
+            close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.4) or _likely(columns, what)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise DataError(f"{source}: no {what} column '{wanted}' (columns: {ds.column_names}){hint} "
+            raise DataError(f"{source}: no {what} column '{wanted}' (columns: {names}){hint} "
                             f"Set {what}_column to the right name.")
-    texts = column(ds, text_column)
-    for row, value in enumerate(texts):
+    texts = columns[text_column]
+    for row, value in enumerate(texts, start=1):
         if not isinstance(value, str):
-            raise DataError(f"{source}: row {row + 1}, column '{text_column}': expected text, "
-                            f"got {type(value).__name__} {value!r}")
+            raise DataError(f"{source}: row {row}, column '{text_column}': expected text, "
+                            f"got {type(value).__name__} {value!r:.60}")
         if not value.strip():
-            raise DataError(f"{source}: row {row + 1}, column '{text_column}': empty text")
-    labels = column(ds, label_column)
-    kinds = set()
-    for row, value in enumerate(labels):
+            raise DataError(f"{source}: row {row}, column '{text_column}': empty text")
+    kinds: dict[str, int] = {}
+    for row, value in enumerate(columns[label_column], start=1):
         if value is None or (isinstance(value, str) and not value.strip()) or (
-                isinstance(value, float) and np.isnan(value)):
-            raise DataError(f"{source}: row {row + 1}, column '{label_column}': empty label")
-        kinds.add("number" if isinstance(value, (int, float)) and not isinstance(value, bool) else
-                  type(value).__name__)
+                isinstance(value, float) and value != value):
+            raise DataError(f"{source}: row {row}, column '{label_column}': empty label")
+        if isinstance(value, (dict, list, bool)) or (isinstance(value, float) and not value.is_integer()):
+            raise DataError(f"{source}: row {row}, column '{label_column}': {value!r:.60} is not a class label "
+                            "(use text or whole numbers)")
+        kinds.setdefault("text" if isinstance(value, str) else "number", row)
     if len(kinds) > 1:
-        raise DataError(f"{source}: column '{label_column}' mixes label types {sorted(kinds)}; "
-                        "use one type (all text or all integers)")
-    if text_column != "text" and "text" in ds.column_names:
-        ds = ds.remove_columns("text")
-    if label_column != "label" and "label" in ds.column_names:
-        ds = ds.remove_columns("label")
-    if text_column != "text":
-        ds = ds.rename_column(text_column, "text")
-    if label_column != "label":
-        ds = ds.rename_column(label_column, "label")
-    return ds
+        raise DataError(f"{source}: column '{label_column}' mixes label types (text at row {kinds['text']}, "
+                        f"numbers at row {kinds['number']}); use one type")
+    labels = [str(int(v)) if isinstance(v, float) else str(v) for v in columns[label_column]]
+    return list(texts), labels
 
 
-def _likely(ds: hf_datasets.Dataset, what: str) -> list[str]:
+def _likely(columns: Columns, what: str) -> list[str]:
     """Columns that look like text (the longest strings) or like labels (few distinct values)."""
-    sample = ds.select(range(min(len(ds), 200)))
+    sample = {name: values[:200] for name, values in columns.items()}
     if what == "text":
-        lengths = {c: np.mean([len(v) for v in column(sample, c)]) for c in ds.column_names
-                   if all(isinstance(v, str) for v in column(sample, c))}
+        lengths = {c: sum(len(v) for v in vals) / max(len(vals), 1) for c, vals in sample.items()
+                   if vals and all(isinstance(v, str) for v in vals)}
         return sorted(lengths, key=lambda c: -lengths[c])[:1]
-    return [c for c in ds.column_names if len(set(map(str, column(sample, c)))) <= max(2, len(sample) // 5)][:2]
+    return [c for c, vals in sample.items() if len(set(map(str, vals))) <= max(2, len(vals) // 5)][:2]
 
 
-def _label_and_split(splits: dict[str, hf_datasets.Dataset], sources: dict[str, str]
-                     ) -> hf_datasets.DatasetDict:
-    from sftkit.assets import _split_dataset
+def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]]) -> hf_datasets.DatasetDict:
+    from sftkit.assets import _labelled_dataset, _split_dataset
 
-    train = splits["train"]
-    if isinstance(train.features["label"], hf_datasets.ClassLabel):
-        names = list(train.features["label"].names)
-    else:
-        values = train.unique("label")
-        # Integer labels keep their numeric order; text labels are sorted so the mapping is stable.
-        names = [str(v) for v in sorted(values)]
+    _, train_labels = splits["train"][0]
+    values = set(train_labels)
+    # Whole-number labels keep their numeric order; text labels are sorted so the mapping is stable.
+    numeric = all(v.lstrip("-").isdigit() for v in values)
+    names = sorted(values, key=lambda v: (int(v), v) if numeric else (0, v))
     if len(names) < 2:
-        raise DataError(f"{sources['train']}: column 'label' has one class only ({names}); "
+        raise DataError(f"{splits['train'][1]}: column 'label' has one class only ({names}); "
                         "a classifier needs at least two")
     labelled = {}
-    for split, ds in splits.items():
-        labelled[split] = _to_class_label(ds, names, sources[split])
+    for split, ((texts, labels), source) in splits.items():
+        known = set(names)
+        for row, label in enumerate(labels, start=1):
+            if label not in known:
+                raise DataError(f"{source}: row {row}, column 'label': label {label!r} never occurs "
+                                f"in the training data (train labels: {names})")
+        labelled[split] = _labelled_dataset(texts, labels, names, source=source)
     if set(labelled) == {"train"}:
         return _split_dataset(labelled["train"], test=TEST_FRACTION, validation=VALIDATION_FRACTION)
     if "validation" not in labelled:
         parts = _split_dataset(labelled["train"], test=0, validation=VALIDATION_FRACTION)
         labelled["train"], labelled["validation"] = parts["train"], parts["validation"]
     return hf_datasets.DatasetDict(labelled)
-
-
-def _to_class_label(ds: hf_datasets.Dataset, names: list[str], source: str) -> hf_datasets.Dataset:
-    feature = ds.features["label"]
-    if isinstance(feature, hf_datasets.ClassLabel):
-        strings = [feature.int2str(i) for i in column(ds, "label")]
-    else:
-        strings = [str(v) for v in column(ds, "label")]
-    index = {name: i for i, name in enumerate(names)}
-    for row, value in enumerate(strings):
-        if value not in index:
-            raise DataError(f"{source}: row {row + 1}, column 'label': label {value!r} never occurs "
-                            f"in the training data (train labels: {names})")
-    ids = [index[s] for s in strings]
-    return ds.remove_columns("label").add_column("label", ids, feature=hf_datasets.ClassLabel(names=names))
 
 
 # --- tokenizing ------------------------------------------------------------------------
