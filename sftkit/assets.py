@@ -50,6 +50,9 @@ CHITCHAT = ZooPackage("chitchat_dataset", "chitchat-dataset==0.9.0")
 MODEL_FOLDERS: dict[str, Callable[[], Path]] = {
     "minilm": lambda: MINILM.folder() / "model",
 }
+# Built from a config, not loaded: a 2-layer BERT with MiniLM's tokenizer, for seconds-long runs.
+BUILT_MODELS = ("tiny",)
+ZOO_MODELS = (*MODEL_FOLDERS, *BUILT_MODELS)
 
 
 def model_path(name_or_path: str) -> str:

@@ -196,6 +196,7 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
         if kind is str and not optional and not value.strip() and f.name not in ("run_name",):
             raise ConfigError(f"setting '{f.name}' must not be empty")
+    _check_model_name(config.model)
     if config.resume and not config.run_name:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
     if config.device != "auto" and not (config.device in ("cpu", "mps") or config.device.startswith("cuda")):
@@ -203,6 +204,21 @@ def validate(config: TrainConfig) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+def _check_model_name(name: str) -> None:
+    """Refuse a typo before any work: a model is a zoo name, an existing folder, or a hub id (owner/name)."""
+    import os
+
+    from sftkit.assets import ZOO_MODELS
+
+    if name in ZOO_MODELS or os.path.isdir(os.path.expanduser(name)):
+        return
+    if name.startswith((".", "/", "~")) or name.count("/") != 1:
+        close = difflib.get_close_matches(name, list(ZOO_MODELS), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"setting 'model': {name!r} is not a zoo model ({', '.join(ZOO_MODELS)}), "
+                          f"an existing folder, or a hub name (owner/name){hint}")
+
 
 def _field_type(cls: type, name: str) -> Any:
     return typing.get_type_hints(cls)[name]

@@ -10,7 +10,7 @@ import torch
 import transformers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from sftkit.assets import MODEL_FOLDERS, model_path
+from sftkit.assets import BUILT_MODELS, MODEL_FOLDERS, model_path
 from sftkit.errors import ModelError
 
 
@@ -38,6 +38,8 @@ def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
     Weights load from safetensors when the folder has them; remote code runs only
     when `trust_remote_code` is set.
     """
+    if name_or_path in BUILT_MODELS:
+        return tiny_classifier(labels, seed=seed)
     path = model_path(name_or_path)
     _check_reachable(name_or_path, path)
     id2label = dict(enumerate(labels))

@@ -77,3 +77,9 @@ def test_override_needs_key_value():
 def test_yaml_shows_only_changes():
     assert TrainConfig().to_yaml() == "{}\n"
     assert TrainConfig(lr=1e-4).to_yaml().strip() == "lr: 0.0001"
+
+
+def test_model_typo_refused_before_any_work():
+    with pytest.raises(ConfigError, match="setting 'model'.*did you mean minilm"):
+        TrainConfig(model="minilmm")
+    assert TrainConfig(model="owner/some-model").model == "owner/some-model"  # a hub id: checked when loaded
