@@ -73,8 +73,9 @@ class Trainer:
             raise DataError("the data has no 'train' split")
         self.model, self.tokenizer, self.config, self.data = model, tokenizer, config, data
         self.task: Task = task or ClassificationTask(data)
-        self.dist = Distributed.from_env(pick_device(config.device).type)
-        self.device = self.dist.device(pick_device(config.device))
+        device = pick_device(config.device)
+        self.dist = Distributed.from_env(device.type)
+        self.device = self.dist.device(device)
         self.dtype = pick_precision(config.precision, self.device)
         self.encoded: dict[str, Encoded] = {}
         self.callbacks: list[Callback] = [Recorder(), BestModel(config.metric_for_best)]
