@@ -5,7 +5,7 @@
     print(result.test.report())
 """
 
-from sftkit.api import RunResult, evaluate, predict, prepare_data, tfidf_baseline, train
+from sftkit.api import RunResult, evaluate, predict, prepare_data, stratified_subset, tfidf_baseline, train
 from sftkit.assets import load_dataset, load_model
 from sftkit.callbacks import BestModel, ConsoleProgress, EarlyStopping, Recorder
 from sftkit.config import TrainConfig, field_info
@@ -23,5 +23,5 @@ __all__ = [
     "EarlyStopping", "EvalResult", "ModelError", "Recorder", "RunResult", "SftkitError", "TrainConfig",
     "Trainer", "TrainerControl", "TrainerState", "TrainingError", "compare_runs", "evaluate", "field_info",
     "list_runs", "load_classifier", "load_dataset", "load_model", "load_run", "load_trained", "predict",
-    "prepare_data", "tfidf_baseline", "tiny_classifier", "train",
+    "prepare_data", "stratified_subset", "tfidf_baseline", "tiny_classifier", "train",
 ]
