@@ -8,6 +8,7 @@
 from sftkit.api import RunResult, evaluate, predict, prepare_data, stratified_subset, tfidf_baseline, train
 from sftkit.assets import load_dataset, load_model
 from sftkit.callbacks import BestModel, ConsoleProgress, EarlyStopping, Recorder
+from sftkit.causal_lm import load_causal_lm, tiny_causal_lm
 from sftkit.config import TrainConfig, field_info
 from sftkit.errors import AssetMissingError, ConfigError, DataError, ModelError, SftkitError, TrainingError
 from sftkit.events import EVENTS, Callback, TrainerControl, TrainerState
@@ -24,4 +25,5 @@ __all__ = [
     "Trainer", "TrainerControl", "TrainerState", "TrainingError", "compare_runs", "evaluate", "field_info",
     "list_runs", "load_classifier", "load_dataset", "load_model", "load_run", "load_trained", "predict",
     "prepare_data", "stratified_subset", "tfidf_baseline", "tiny_classifier", "train",
+    "load_causal_lm", "tiny_causal_lm",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,8 @@ class RunResult:
     """What `train` returns: the trainer (model, state, history), the test evaluation and the run folder."""
 
     trainer: Trainer
-    test: EvalResult
-    validation: EvalResult | None
+    test: Any  # EvalResult for classification, sftkit.chat.ChatEvalResult for chat
+    validation: Any
     metrics: dict[str, Any]
     folder: Path | None
 
@@ -48,7 +49,16 @@ class RunResult:
 
 
 def prepare_data(config: TrainConfig) -> hf_datasets.DatasetDict:
-    """The config's dataset with its text/label columns, the train split cut to max_train_samples."""
+    """The config's dataset with its text/label columns (chat: its messages), the train split cut to
+    max_train_samples."""
+    if config.task == "chat":
+        from sftkit.chat_data import load_chat_data
+
+        data = load_chat_data(config.dataset)
+        if config.max_train_samples and config.max_train_samples < len(data["train"]):
+            keep = sorted(random.Random(config.seed).sample(range(len(data["train"])), config.max_train_samples))
+            data["train"] = data["train"].select(keep)
+        return data
     data = load_dataset(config.dataset, text_column=config.text_column, label_column=config.label_column)
     for split in ("train", "test"):
         if split not in data:
@@ -81,9 +91,14 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     """
     config = config or TrainConfig()
     data = data if data is not None else prepare_data(config)
-    labels = list(data["train"].features["label"].names)
-    net, tokenizer = model or load_classifier(config.model, labels, seed=config.seed,
-                                              trust_remote_code=config.trust_remote_code)
+    chat = config.task == "chat"
+    labels = [] if chat else list(data["train"].features["label"].names)
+    net, tokenizer = model or load_model_for(config, labels)
+    if config.lora_r:
+        from sftkit.lora import apply_lora
+
+        net = apply_lora(net, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+                         targets=config.lora_targets, task=config.task, seed=config.seed)
     is_main = Distributed.from_env(pick_device(config.device).type).is_main
     folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
     extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
@@ -96,20 +111,35 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     test = trainer.evaluate("test")
     metrics: dict[str, Any] = {
         "test": test.summary(), "validation": validation.summary() if validation else None,
-        "labels": labels, "train_examples": len(data["train"]), "test_examples": len(data["test"]),
+        "task": config.task, "labels": labels, "train_examples": len(data["train"]),
+        "test_examples": len(data["test"]),
         "steps": trainer.state.step, "stop_reason": trainer.state.stop_reason,
         "best_step": trainer.state.best_step, "train_seconds": round(train_seconds, 2),
         "truncated": {split: enc.n_truncated for split, enc in trainer.encoded.items()},
         "max_length": config.max_length, "device": trainer.device.type,
         "precision": str(trainer.dtype).replace("torch.", ""),
+        "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
     }
     if baseline:
         metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
     if not (is_main and (config.save_model if save is None else save)):
         return RunResult(trainer, test, validation, metrics, None)
+    if config.lora_r:  # the saved model is plain transformers: adapters folded into the weights
+        from sftkit.lora import merge_lora
+
+        trainer.model = merge_lora(trainer.model)
     save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
              model=trainer.model, tokenizer=tokenizer)
     return RunResult(trainer, test, validation, metrics, folder)
+
+
+def load_model_for(config: TrainConfig, labels: list[str]) -> tuple[torch.nn.Module, Any]:
+    """The config's model: a causal LM for chat, a classifier with a fresh head for `labels` otherwise."""
+    if config.task == "chat":
+        from sftkit.causal_lm import load_causal_lm
+
+        return load_causal_lm(config.model, seed=config.seed, trust_remote_code=config.trust_remote_code)
+    return load_classifier(config.model, labels, seed=config.seed, trust_remote_code=config.trust_remote_code)
 
 
 def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> float:

@@ -52,7 +52,26 @@ MODEL_FOLDERS: dict[str, Callable[[], Path]] = {
 }
 # Built from a config, not loaded: a 2-layer BERT with MiniLM's tokenizer, for seconds-long runs.
 BUILT_MODELS = ("tiny",)
-ZOO_MODELS = (*MODEL_FOLDERS, *BUILT_MODELS)
+# Causal LMs for chat fine-tuning, loaded by sftkit.causal_lm.load_causal_lm (never as classifiers):
+# SmolLM2-135M-Instruct rebuilt from its GGUF, and a tiny random Llama with SmolLM2's tokenizer.
+CAUSAL_LMS = ("smollm2", "tiny-lm")
+ZOO_MODELS = (*MODEL_FOLDERS, *BUILT_MODELS, *CAUSAL_LMS)
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a model (None when it can): a model is a zoo name, an existing folder,
+    or a hub id (owner/name), which only loading can check."""
+    import difflib
+    import os
+
+    if name in ZOO_MODELS or os.path.isdir(os.path.expanduser(name)):
+        return None
+    if name.startswith((".", "/", "~")) or name.count("/") != 1:
+        close = difflib.get_close_matches(name, list(ZOO_MODELS), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return (f"{name!r} is not a zoo model ({', '.join(ZOO_MODELS)}), an existing folder, "
+                f"or a hub name (owner/name){hint}")
+    return None
 
 
 def model_path(name_or_path: str) -> str:
@@ -157,12 +176,19 @@ def _digits() -> hf_datasets.DatasetDict:
     return _split_dataset(dataset, test=360, validation=180)
 
 
+def _made_ner() -> hf_datasets.DatasetDict:
+    from sftkit.made_data import made_ner  # made by the project: no installed package ships NER data
+
+    return made_ner()
+
+
 DATASETS: dict[str, Callable[[], hf_datasets.DatasetDict]] = {
     "rotten_tomatoes": _rotten_tomatoes,
     "bbc_news": _bbc_news,
     "drug_reviews": _drug_reviews,
     "chitchat": _chitchat,
     "digits": _digits,
+    "made_ner": _made_ner,
 }
 
 
@@ -188,7 +214,8 @@ def _labelled_dataset(texts: list[str], labels: list[Any], names: list[str], *, 
     ids = []
     for row, label in enumerate(labels):
         if str(label) not in index:
-            raise DataError(f"{source}: row {row + 1}: label {label!r} is not one of {names}")
+            raise DataError(f"{source}: row {row + 1}, column 'label': label {label!r} never occurs "
+                            f"in the training data (train labels: {names})")
         ids.append(index[str(label)])
     features = hf_datasets.Features({"text": hf_datasets.Value("string"),
                                      "label": hf_datasets.ClassLabel(names=names)})

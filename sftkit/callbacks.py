@@ -64,7 +64,6 @@ class EarlyStopping(Callback):
         if self._count(result.summary()[self.metric]) >= self.patience:
             control.request_stop(f"early stopping: {self.metric} did not improve in {self.patience} evaluations")
 
-
     def _count(self, value: float) -> int:
         if _better(self.metric, value, self.best):
             self.best, self.bad_evaluations = value, 0

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from sftkit.callbacks import BestModel
 from sftkit.errors import ConfigError
 from sftkit.events import Callback, TrainerControl, TrainerState
 
@@ -56,7 +57,7 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
                    "examples": trainer.window["examples"], "tokens": trainer.window["tokens"],
                    "grad_norm": None if trainer.window["grad_norm"] is None else float(trainer.window["grad_norm"])},
     }
-    best = next((c for c in trainer.callbacks if hasattr(c, "weights")), None)
+    best = _best_model(trainer)
     with _atomic_folder(folder) as tmp:
         save_file(_cpu_state(trainer.model), str(tmp / "model.safetensors"))
         if best is not None and best.weights is not None and state.best_step != state.step:
@@ -94,7 +95,7 @@ def restore(trainer: Any, payload: dict[str, Any]) -> None:
     window = payload["window"]
     trainer.window.update(window, loss=window["loss"].to(trainer.device),
                           grad_norm=None if window["grad_norm"] is None else torch.tensor(window["grad_norm"]))
-    best = next((c for c in trainer.callbacks if hasattr(c, "weights")), None)
+    best = _best_model(trainer)
     if best is not None:
         best.weights = payload["best"] if payload["best"] is not None else (
             _cpu_state(trainer.model) if trainer.state.best_step == trainer.state.step else None)
@@ -106,8 +107,12 @@ def restore(trainer: Any, payload: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(rng["cuda"])
 
 
+def _best_model(trainer: Any) -> BestModel | None:
+    return next((c for c in trainer.callbacks if isinstance(c, BestModel)), None)
+
+
 class Checkpoint(Callback):
-    """Writes a resumable checkpoint every `every` optimizer steps, and at the end of training."""
+    """Writes a resumable checkpoint every `every` optimizer steps (rank 0 only)."""
 
     def __init__(self, folder: str | Path, every: int) -> None:
         self.folder, self.every = Path(folder), every

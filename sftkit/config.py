@@ -28,6 +28,8 @@ class TrainConfig:
     """The settings of one fine-tuning run. Defaults are the README's demo."""
 
     # What to train on.
+    task: str = _setting("classification", "classification (a label per text) or chat (instruction SFT of a causal LM)",
+                         choices=("classification", "chat"), group="data")
     model: str = _setting("minilm", "zoo name, local model folder or hub name", group="data")
     dataset: str = _setting("rotten_tomatoes", "zoo name, local file (csv/json/jsonl/parquet) or dataset folder",
                             group="data")
@@ -52,6 +54,15 @@ class TrainConfig:
     max_grad_norm: float = _setting(1.0, "clip the gradient norm to this (0: no clipping)", low=0.0, high=1e6)
     # Length grouping cuts padding from ~50% to a few percent: about 1.8x faster on CPU.
     group_by_length: bool = _setting(True, "batch examples of similar length together (same randomness from the seed)")
+    packing: bool = _setting(False, "chat: pack several conversations into each row, never attending across them")
+
+    # LoRA (peft): rank 0 trains every weight; a rank > 0 trains low-rank adapters only.
+    lora_r: int = _setting(0, "LoRA rank (0: full fine-tuning)", low=0, high=1024, group="lora")
+    lora_alpha: float = _setting(16.0, "LoRA scaling numerator (updates are scaled by alpha / r)", low=0.0,
+                                 high=1e4, group="lora")
+    lora_dropout: float = _setting(0.05, "dropout on the LoRA branch", low=0.0, high=0.9, group="lora")
+    lora_targets: str = _setting("all-linear", "modules that get adapters: all-linear or names like q_proj,v_proj",
+                                 group="lora")
 
     # Evaluation, selection, stopping.
     eval_strategy: str = _setting("epoch", "when to evaluate on the validation split",
@@ -196,29 +207,51 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
         if kind is str and not optional and not value.strip() and f.name not in ("run_name",):
             raise ConfigError(f"setting '{f.name}' must not be empty")
-    _check_model_name(config.model)
+    from sftkit.assets import model_name_problem
+
+    problem = model_name_problem(config.model)
+    if problem:  # a typo is refused before any work starts
+        raise ConfigError(f"setting 'model': {problem}")
+    _check_task(config)
     if config.resume and not config.run_name:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
     if config.device != "auto" and not (config.device in ("cpu", "mps") or config.device.startswith("cuda")):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
 
 
+def _check_task(config: TrainConfig) -> None:
+    """Models and datasets of the zoo belong to one task: a mix-up is named before any loading."""
+    from sftkit.assets import BUILT_MODELS, CAUSAL_LMS, DATASETS, MODEL_FOLDERS
+    from sftkit.chat_data import CHAT_DATASETS
+
+    classifiers = (*MODEL_FOLDERS, *BUILT_MODELS)
+
+    if config.task == "chat":
+        if config.model in classifiers:
+            raise ConfigError(f"setting 'model': {config.model} is an encoder for classification; for task chat use "
+                              f"a causal LM ({', '.join(CAUSAL_LMS)}, a folder or a hub name)")
+        if config.dataset in DATASETS and config.dataset not in CHAT_DATASETS:
+            raise ConfigError(f"setting 'dataset': {config.dataset} is a classification dataset; for task chat use "
+                              f"{', '.join(CHAT_DATASETS)} or a JSON/JSONL file of conversations")
+    else:
+        if config.model in CAUSAL_LMS:
+            raise ConfigError(f"setting 'model': {config.model} is a causal LM; set task: chat to fine-tune it "
+                              "on conversations")
+        if config.dataset in CHAT_DATASETS:
+            raise ConfigError(f"setting 'dataset': {config.dataset} holds conversations; set task: chat")
+        if config.packing:
+            raise ConfigError("setting 'packing' applies to task chat only")
+
+
+def chat_config(**settings: Any) -> TrainConfig:
+    """A TrainConfig with defaults for instruction SFT of the zoo's SmolLM2 on the made instruction set."""
+    defaults: dict[str, Any] = {"task": "chat", "model": "smollm2", "dataset": "made_instructions", "max_length": 256,
+                                "batch_size": 8, "epochs": 1.0, "lr": 5e-5, "warmup_ratio": 0.03,
+                                "eval_batch_size": 8, "metric_for_best": "loss"}
+    return TrainConfig(**{**defaults, **settings})
+
+
 # --- helpers ---------------------------------------------------------------------------
-
-def _check_model_name(name: str) -> None:
-    """Refuse a typo before any work: a model is a zoo name, an existing folder, or a hub id (owner/name)."""
-    import os
-
-    from sftkit.assets import ZOO_MODELS
-
-    if name in ZOO_MODELS or os.path.isdir(os.path.expanduser(name)):
-        return
-    if name.startswith((".", "/", "~")) or name.count("/") != 1:
-        close = difflib.get_close_matches(name, list(ZOO_MODELS), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise ConfigError(f"setting 'model': {name!r} is not a zoo model ({', '.join(ZOO_MODELS)}), "
-                          f"an existing folder, or a hub name (owner/name){hint}")
-
 
 def _field_type(cls: type, name: str) -> Any:
     return typing.get_type_hints(cls)[name]

@@ -10,7 +10,7 @@ import torch
 import transformers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from sftkit.assets import BUILT_MODELS, MODEL_FOLDERS, model_path
+from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
 from sftkit.errors import ModelError
 
 
@@ -41,7 +41,9 @@ def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
     if name_or_path in BUILT_MODELS:
         return tiny_classifier(labels, seed=seed)
     path = model_path(name_or_path)
-    _check_reachable(name_or_path, path)
+    problem = model_name_problem(name_or_path)
+    if problem:
+        raise ModelError(f"model {problem}")
     id2label = dict(enumerate(labels))
     label2id = {name: i for i, name in id2label.items()}
     torch.manual_seed(seed)
@@ -52,7 +54,7 @@ def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
                 path, num_labels=len(labels), id2label=id2label, label2id=label2id,
                 ignore_mismatched_sizes=True, trust_remote_code=trust_remote_code)
     except OSError as err:
-        raise ModelError(f"model '{name_or_path}': not a zoo model ({', '.join(MODEL_FOLDERS)}) and cannot "
+        raise ModelError(f"model '{name_or_path}': not a zoo model ({', '.join(ZOO_MODELS)}) and cannot "
                          f"be loaded as a folder or hub name (offline?): {err}") from None
     return model, tokenizer
 
@@ -81,11 +83,3 @@ def tiny_classifier(labels: list[str], *, seed: int = 0, hidden: int = 32, layer
 
 def count_parameters(model: torch.nn.Module, *, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def _check_reachable(name: str, path: str) -> None:
-    """Fail early on a path-like name that is not a folder; anything else may be a hub id."""
-    if os.path.isdir(path):
-        return
-    if path.startswith((".", "/", "~")) or path.count("/") > 1:
-        raise ModelError(f"model '{name}': no such folder (zoo models: {', '.join(MODEL_FOLDERS)})")

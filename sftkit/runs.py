@@ -56,7 +56,8 @@ def save_run(folder: str | Path, *, config: TrainConfig, metrics: dict[str, Any]
         _write_json(tmp / "log_history.json", log_history)
         if model is not None:
             save_model(model, tokenizer, tmp / "model",
-                       extra={"config": config.to_dict(), "labels": list(model.config.id2label.values())})
+                       extra={"config": config.to_dict(),
+                              "labels": list(model.config.id2label.values()) if config.task == "classification" else []})
     return folder
 
 

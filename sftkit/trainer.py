@@ -72,7 +72,7 @@ class Trainer:
         if "train" not in data:
             raise DataError("the data has no 'train' split")
         self.model, self.tokenizer, self.config, self.data = model, tokenizer, config, data
-        self.task: Task = task or ClassificationTask(data)
+        self.task: Task = task or default_task(config, data)
         device = pick_device(config.device)
         self.dist = Distributed.from_env(device.type)
         self.device = self.dist.device(device)
@@ -158,8 +158,10 @@ class Trainer:
             self.emit("on_epoch_start")
             loader = make_loader(train, batches[done:], collate, pin_memory=pin)
             for micro, batch in enumerate(loader, start=done):
-                window["examples"] += len(batch["input_ids"])
-                window["tokens"] += int(batch["attention_mask"].sum())  # CPU tensor: no device sync
+                # Counted on the CPU tensors: no device sync. A packed batch says how many it holds.
+                n_examples, n_tokens = batch.pop("n_examples", None), batch.pop("n_tokens", None)
+                window["examples"] += int(n_examples) if n_examples is not None else len(batch["input_ids"])
+                window["tokens"] += int(n_tokens if n_tokens is not None else batch["attention_mask"].sum())
                 batch = {k: v.to(self.device, non_blocking=pin) for k, v in batch.items()}
                 accumulating = bool((micro + 1) % cfg.grad_accum_steps) and micro + 1 < len(batches)
                 with self.dist.no_sync(model, accumulating):
@@ -255,6 +257,14 @@ class Trainer:
             return self.task.evaluate(self, split)
         finally:
             self.model.train(was_training)
+
+
+def default_task(config: TrainConfig, data: hf_datasets.DatasetDict) -> Task:
+    if config.task == "chat":
+        from sftkit.chat import ChatTask
+
+        return ChatTask(data, packing=config.packing)
+    return ClassificationTask(data)
 
 
 def build_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 import re
 
@@ -12,7 +13,10 @@ import torch
 
 import sftkit
 from sftkit.config import field_info
-from sftkit import ConfigError, TrainConfig
+from sftkit import ConfigError, ModelError, TrainConfig, TrainerControl, TrainerState
+from sftkit.causal_lm import tiny_causal_lm
+from sftkit.chat import encode_chats
+from sftkit.chat_data import made_instructions
 from sftkit.metrics import EvalResult, classification_metrics
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 from widgets._html import esc
@@ -108,6 +112,105 @@ def test_browser_accepts_a_dataset_without_tokenizer(toy_data):
     b = DatasetBrowser(toy_data["test"])
     assert b.split == "train" and b.n_matches == 128 and "n_tokens" not in b.rows[0]
     assert b._length_chart.value == ""
+
+
+# --- DatasetBrowser on chat data ----------------------------------------------------------------
+
+LOSS_SPAN = re.compile(r'<span class="tok sftkit-loss"[^>]*>(.*?)</span>')
+
+
+@pytest.fixture(scope="module")
+def chat_tokenizer():
+    return tiny_causal_lm()[1]
+
+
+def loss_text(html: str) -> str:
+    """The text of the highlighted (loss) token spans, as drawn (a newline drawn as ↵)."""
+    return html_lib.unescape("".join(LOSS_SPAN.findall(html)))
+
+
+def test_chat_browser_highlights_the_tokens_in_the_loss(chat_tokenizer):
+    b = DatasetBrowser("made_instructions", tokenizer=chat_tokenizer, max_length=128, page_size=5)
+    data = made_instructions()
+    assert b.chat and b._label_w.disabled and b._label_w.layout.display == "none"
+    assert b.n_matches == len(data["train"]) and b.rows[0]["turns"] == 2 and b.selected == 0
+    assert b.rows[0]["text"] == "user: What is 14 + 86?\nassistant: 14 + 86 = 100."
+    assert repr(b) == f"DatasetBrowser(split='train', conversations={len(data['train'])}, query='', " \
+                      f"matches={len(data['train'])}, page=1/{-(-len(data['train']) // 5)})"
+    enc = encode_chats([data["train"][0]["messages"]], chat_tokenizer, 128)
+    ids, mask = enc.input_ids[0], enc.loss_masks[0]
+    expected = chat_tokenizer.decode([i for i, m in zip(ids, mask) if m])
+    assert expected == "14 + 86 = 100.<|im_end|>"
+    assert "".join(t["token"] for t in b.tokens if t["loss"]) == expected
+    assert "".join(t["token"] for t in b.tokens) == chat_tokenizer.apply_chat_template(
+        data["train"][0]["messages"], tokenize=False)  # the templated text, token by token
+    assert len(b.tokens) == len(ids) and all(t["kept"] for t in b.tokens)
+    for html in (b._tokens_w.value, b.to_html(), static_html(b)):  # live view and static copy
+        assert loss_text(html) == expected
+        assert f"row 0: {len(ids)} tokens, {int(mask.sum())} in the loss, 0 cut" in html
+        assert "in the loss" in html and 'class="key sftkit-loss"' in html  # the legend
+    assert "tokens per conversation (train)" in b._length_chart.value
+    assert "messages by role" in b._labels_chart.value and "assistant" in b._labels_chart.value
+    b._row_w.value = b.rows[3]["index"]  # as a user picks a row
+    messages = data["train"][b.rows[3]["index"]]["messages"]
+    assert "".join(t["token"] for t in b.tokens if t["loss"]) == messages[1]["content"] + "<|im_end|>"
+
+
+def test_chat_browser_marks_the_tokens_max_length_cuts(chat_tokenizer):
+    b = DatasetBrowser("made_instructions", tokenizer=chat_tokenizer, max_length=48)
+    row = b.rows[0]
+    assert row["truncated"] and row["n_tokens"] == len(b.tokens) > 48
+    enc = encode_chats([made_instructions()["train"][0]["messages"]], chat_tokenizer, 48)
+    assert [t["loss"] for t in b.tokens[:48]] == enc.loss_masks[0].tolist()
+    assert not any(t["kept"] or t["loss"] for t in b.tokens[48:])
+    cut = len(b.tokens) - 48
+    n_loss = int(enc.loss_masks[0].sum())
+    assert f"{len(b.tokens)} tokens, {n_loss} in the loss, {cut} cut by max_length 48" in b._tokens_w.value
+    assert b._tokens_w.value.count('class="tok cut') == cut
+    assert 'class="limit"' in b._length_chart.value and "max_length 48" in b._length_chart.value
+
+
+def test_chat_browser_escapes_hostile_messages(chat_tokenizer):
+    conversations = [[{"role": "user", "content": XSS[0]}, {"role": "assistant", "content": XSS[1]}],
+                     [{"role": "system", "content": XSS[2]}, {"role": "user", "content": "hi"},
+                      {"role": "assistant", "content": XSS[3] + " <script>alert(2)</script>"}]]
+    b = DatasetBrowser(hf_datasets.Dataset.from_dict({"messages": conversations}), tokenizer=chat_tokenizer)
+    assert b.rows[0]["text"] == f"user: {XSS[0]}\nassistant: {XSS[1]}"  # the data itself is untouched
+    for index in (0, 1):
+        b.show_tokens(index)
+        for html in (b._table.value, b._tokens_w.value, b.to_html(), static_html(b)):
+            assert_escaped(html)
+        assert "&lt;script&gt;" in b._table.value and "&#36;x&#36;" in b._table.value
+        assert "tex2jax_ignore" in b._tokens_w.value
+    assert loss_text(b._tokens_w.value) == XSS[3] + " <script>alert(2)</script><|im_end|>"  # shown, inert
+
+
+def test_chat_browser_search_filters_conversations(chat_tokenizer):
+    data = made_instructions()
+    b = DatasetBrowser(data, tokenizer=chat_tokenizer, page_size=10)
+    b._query_w.value = "CAPITAL OF"  # as a user types it
+    expected = [i for i, m in enumerate(data["train"]["messages"][:])
+                if any("capital of" in x["content"].lower() for x in m)]
+    assert b.n_matches == len(expected) > 0 and [r["index"] for r in b.rows] == expected[:10]
+    assert all("capital of" in r["text"].lower() for r in b.rows)
+    assert b.selected == expected[0] and "capital" in "".join(t["token"] for t in b.tokens).lower()
+    b.query = "assistant: the capital of italy"  # roles are searchable too
+    assert b.n_matches >= 1 and all(r["text"].endswith("assistant: The capital of Italy is Rome.") for r in b.rows)
+    b._split_w.value = "validation"
+    b.query = "capital of peru"
+    lima = [i for i, m in enumerate(data["validation"]["messages"][:]) if m[1]["content"].endswith("Lima.")]
+    assert b.split == "validation" and [r["index"] for r in b.rows] == lima and b.selected == lima[0]
+    assert "".join(t["token"] for t in b.tokens if t["loss"]) == "The capital of Peru is Lima.<|im_end|>"
+    b.query = "no such words anywhere"
+    assert b.n_matches == 0 and b.rows == [] and b.selected == -1 and b._tokens_w.value == ""
+
+
+def test_chat_browser_needs_a_chat_template(tokenizer):
+    data = made_instructions()
+    with pytest.raises(ModelError, match="has no chat template"):
+        DatasetBrowser(data, tokenizer=tokenizer)  # a classifier's tokenizer
+    with pytest.raises(ModelError, match="pass tokenizer="):
+        DatasetBrowser("made_instructions")
 
 
 # --- HyperparamPanel --------------------------------------------------------------------------
@@ -209,6 +312,18 @@ def test_monitor_follows_a_run_and_keeps_a_static_copy(toy_data, tiny_config):
     html = static_html(m)
     assert "<svg" in html and "polyline" in html and "examples/s" in html and not ADDRESS.search(repr(m))
     assert "step 32/32" in stream.getvalue()  # the terminal fallback printed progress
+
+
+def test_monitor_shows_tokens_per_second():
+    m = LiveMonitor(text_mode=False, min_interval_s=0.0)
+    callback, state, control = m.callback(), TrainerState(max_steps=10), TrainerControl()
+    callback.on_fit_start(None, state, control)
+    state.step = 5
+    callback.on_step_end(None, state, control)
+    callback.on_log(None, state, control, {"step": 5, "epoch": 0.5, "train_loss": 1.25, "lr": 1e-3,
+                                           "examples_per_s": 31.21, "tokens_per_s": 1870.4, "elapsed_s": 2.0})
+    assert m.latest["speed"] == "31.2 examples/s, 1,870 tokens/s"
+    assert "1,870 tokens/s" in m._table.value and "1,870 tokens/s" in static_html(m)
 
 
 def test_monitor_throttles_updates(toy_data, tiny_config):

@@ -1,5 +1,5 @@
-"""LiveMonitor: train and eval loss on one live chart, the learning rate, a table with speed, ETA and
-the latest eval metrics, a progress bar and a Stop button that works while training runs.
+"""LiveMonitor: train and eval loss on one live chart, the learning rate, a table with speed (examples/s
+and tokens/s), ETA and the latest eval metrics, a progress bar and a Stop button that works while training runs.
 
 Training runs in a background thread (`monitor.train(...)`), so the kernel stays free
 to receive the Stop click; the trainer is only steered through `control.request_stop`
@@ -243,8 +243,11 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             return {}
         row: dict[str, Any] = {"step": f"{self._step}/{self.max_steps}"}
         if train is not None:
+            speed = f"{train['examples_per_s']:.1f} examples/s"
+            if "tokens_per_s" in train:
+                speed += f", {train['tokens_per_s']:,.0f} tokens/s"
             row.update(epoch=train["epoch"], train_loss=train["train_loss"], lr=train["lr"],
-                       speed=f"{train['examples_per_s']:.1f} examples/s", elapsed=_duration(train["elapsed_s"]))
+                       speed=speed, elapsed=_duration(train["elapsed_s"]))
             rate = train["step"] / train["elapsed_s"] if train["elapsed_s"] > 0 else 0
             left = max(self.max_steps - self._step, 0)
             row["eta"] = _duration(left / rate) if rate > 0 and self.status in ("training", "stopping") else "-"

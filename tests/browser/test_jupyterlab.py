@@ -62,8 +62,8 @@ def test_widgets_tour_in_jupyterlab(lab, browser, artifacts: Path) -> None:
     # --- DatasetBrowser: renders, pages, filters; hostile rows show as text and run nothing.
     browser_w = page.locator(".sftkit-browser").first
     browser_w.locator(".sftkit-rows table").wait_for(timeout=TIMEOUT_MS)
-    status = widget_text(page, ".sftkit-browser .sftkit-status")
-    assert status.startswith("rows 1-20 of 3,370 (train)"), status
+    # The status line can render a frame after the rows table: wait for it rather than read it once.
+    wait_text(page, ".sftkit-browser .sftkit-status", r"^rows 1-20 of 3,370 \(train\)")
     first_rows = browser_w.locator(".sftkit-rows .sftkit-text").all_inner_texts()
     assert first_rows[0] == "<script>window.__xss = 1</script> a great film"
     assert first_rows[1].startswith('<img src=x onerror="window.__xss = 2">')

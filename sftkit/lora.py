@@ -1,0 +1,56 @@
+"""LoRA through peft: low-rank adapters on a frozen model, merged back for export.
+
+peft does the adapter arithmetic and the module surgery; sftkit only picks its settings from the
+TrainConfig and merges the adapters so that a saved run loads with plain transformers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from sftkit.errors import ConfigError
+
+
+def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, targets: str = "all-linear",
+               task: str = "classification", seed: int = 0) -> torch.nn.Module:
+    """The model wrapped in rank-r adapters; only the adapters (and a classifier's new head) train.
+
+    `targets` is "all-linear" (every linear layer but the output one) or comma-separated module names
+    such as "q_proj,v_proj". The adapters' random initialisation is seeded.
+    """
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    modules: Any = targets if targets == "all-linear" else [t.strip() for t in targets.split(",") if t.strip()]
+    task_type = TaskType.CAUSAL_LM if task == "chat" else TaskType.SEQ_CLS
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type=task_type)
+    torch.manual_seed(seed)
+    try:
+        return get_peft_model(model, config)
+    except ValueError as err:  # peft names the modules it could not find
+        raise ConfigError(f"setting 'lora_targets' ({targets!r}) does not fit this model: {err}") from None
+
+
+def is_lora(model: torch.nn.Module) -> bool:
+    from peft import PeftModel
+
+    return isinstance(model, PeftModel)
+
+
+def merge_lora(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain transformers model with the adapters folded into its weights (W + B A * alpha / r)."""
+    return model.merge_and_unload() if is_lora(model) else model  # type: ignore[operator]
+
+
+def parameter_counts(model: torch.nn.Module) -> dict[str, float]:
+    """Trainable and total parameters, and the trainable share."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": trainable, "total": total, "trainable_share": trainable / total if total else 0.0}
+
+
+def describe_parameters(model: torch.nn.Module) -> str:
+    counts = parameter_counts(model)
+    return (f"trainable parameters: {counts['trainable']:,} of {counts['total']:,} "
+            f"({counts['trainable_share']:.2%})")
