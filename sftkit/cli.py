@@ -35,13 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--model", required=True)
     predict.add_argument("texts", nargs="*", help="texts to label (default: one per line from stdin)")
 
+    chat = commands.add_parser("generate", help="reply to prompts with a saved chat model (greedy)")
+    chat.add_argument("--model", required=True, help="a chat run folder, its model/, or a causal LM (smollm2)")
+    chat.add_argument("--max-new-tokens", type=int, default=64)
+    chat.add_argument("prompts", nargs="*", help="user messages (default: one per line from stdin)")
+
     report = commands.add_parser("report", help="compare run folders side by side")
     report.add_argument("runs", nargs="*", help="run folders (default: every run under --dir)")
     report.add_argument("--dir", default="runs")
 
     args = parser.parse_args(argv)
     try:
-        return {"train": _train, "demo": _demo, "eval": _eval, "predict": _predict, "report": _report}[
+        return {"train": _train, "demo": _demo, "eval": _eval, "predict": _predict, "report": _report,
+                "generate": _generate}[
             args.command](args)
     except SftkitError as err:
         print(f"sftkit: error: {err}", file=sys.stderr)
@@ -121,6 +127,19 @@ def _predict(args: argparse.Namespace) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for text, row in zip(texts, predict(folder, texts)):
         print(json.dumps({"text": text, "label": row["label"], "score": round(row["score"], 4)}))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from sftkit.causal_lm import load_causal_lm
+    from sftkit.chat import generate
+
+    folder = Path(args.model)
+    name = str(folder / "model") if (folder / "model").is_dir() else args.model
+    model, tokenizer = load_causal_lm(name)
+    prompts = args.prompts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for prompt, reply in zip(prompts, generate(model, tokenizer, prompts, max_new_tokens=args.max_new_tokens)):
+        print(json.dumps({"prompt": prompt, "reply": reply}))
     return 0
 
 

@@ -6,6 +6,7 @@ TrainConfig and merges the adapters so that a saved run loads with plain transfo
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -27,7 +28,9 @@ def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, 
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type=task_type)
     torch.manual_seed(seed)
     try:
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():  # peft calls a transformers method that transformers 5 renamed
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            return get_peft_model(model, config)
     except ValueError as err:  # peft names the modules it could not find
         raise ConfigError(f"setting 'lora_targets' ({targets!r}) does not fit this model: {err}") from None
 

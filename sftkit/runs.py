@@ -93,8 +93,11 @@ def compare_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for run in runs:
         test = run["metrics"].get("test", {})
         row = {"run": run["name"], **{k: run["config"].get(k) for k in varying}}
-        row.update({"test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1"),
-                    "train_s": run["metrics"].get("train_seconds")})
+        if run["config"].get("task") == "chat":  # next-token accuracy and loss on the assistant's tokens
+            row.update({"test_loss": test.get("loss"), "test_token_accuracy": test.get("accuracy")})
+        else:
+            row.update({"test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1")})
+        row["train_s"] = run["metrics"].get("train_seconds")
         rows.append(row)
     return rows
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from sftkit import ConfigError, DataError, ModelError, TrainConfig, train
+from sftkit import ConfigError, DataError, ModelError, TrainConfig, cli, compare_runs, list_runs, train
 from sftkit.causal_lm import tiny_causal_lm
 from sftkit.chat import ChatCollator, ChatTask, encode_chats, generate
-from sftkit.chat_data import load_chat_data, made_instructions, messages_dataset
+from sftkit.chat_data import load_chat_data, made_instructions
 from sftkit.config import chat_config
 from sftkit.lora import apply_lora, merge_lora, parameter_counts
 
@@ -83,7 +83,7 @@ def test_truncation_is_counted_not_dropped(tiny_lm):
     assert max(enc.lengths) == 64
 
 
-def test_tiny_lm_learns_the_made_instructions(tmp_path, tiny_lm):
+def test_tiny_lm_learns_the_made_instructions(tmp_path, tiny_lm, capsys):
     config = chat_config(model="tiny-lm", lr=1e-2, epochs=2.0, batch_size=16, max_train_samples=128,
                          output_dir=str(tmp_path), run_name="chat", log_every=4, precision="fp32")
     first = train(config, model=tiny_causal_lm(seed=0))
@@ -101,6 +101,13 @@ def test_tiny_lm_learns_the_made_instructions(tmp_path, tiny_lm):
     assert saved.config.num_hidden_layers == 2
     again = train(config.with_overrides({"run_name": "chat2"}), model=tiny_causal_lm(seed=0))
     assert again.metrics["test"] == first.metrics["test"]
+    # Deployed from the terminal, and compared with the other runs by its chat metrics.
+    assert cli.main(["generate", "--model", str(first.folder), "--max-new-tokens", "4", "What is 1 + 1?"]) == 0
+    reply = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert reply["prompt"] == "What is 1 + 1?" and isinstance(reply["reply"], str)
+    rows = compare_runs(list_runs(tmp_path))
+    assert [r["run"] for r in rows] == ["chat", "untrained", "chat2"]
+    assert rows[0]["test_loss"] == pytest.approx(first.test.loss) and "test_accuracy" not in rows[0]
 
 
 def test_packing_trains_on_the_same_loss_curve(tmp_path, instructions):
