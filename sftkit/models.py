@@ -72,13 +72,20 @@ def load_trained(folder: str, *, trust_remote_code: bool = False) -> tuple[torch
 def tiny_classifier(labels: list[str], *, seed: int = 0, hidden: int = 32, layers: int = 2
                     ) -> tuple[torch.nn.Module, Any]:
     """A small randomly initialised BERT with MiniLM's tokenizer: for fast tests and demos of the loop."""
+    config, tokenizer = tiny_bert_config(labels, hidden=hidden, layers=layers)
+    torch.manual_seed(seed)
+    return AutoModelForSequenceClassification.from_config(config), tokenizer
+
+
+def tiny_bert_config(labels: list[str], *, hidden: int = 32, layers: int = 2) -> tuple[Any, Any]:
+    """The config of a small BERT over MiniLM's vocabulary with these output labels, and that tokenizer:
+    shared by the tiny sequence and token classifiers."""
     tokenizer = AutoTokenizer.from_pretrained(model_path("minilm"))
     config = transformers.BertConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
         intermediate_size=hidden * 2, max_position_embeddings=512, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
-    torch.manual_seed(seed)
-    return AutoModelForSequenceClassification.from_config(config), tokenizer
+    return config, tokenizer
 
 
 def count_parameters(model: torch.nn.Module, *, trainable_only: bool = False) -> int:

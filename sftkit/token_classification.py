@@ -381,11 +381,9 @@ def tiny_token_classifier(tag_names: list[str], *, seed: int = 0, hidden: int = 
     """A small random BERT token classifier with MiniLM's tokenizer: for fast tests."""
     import transformers
 
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model_path("minilm"))
-    config = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
-        intermediate_size=hidden * 2, max_position_embeddings=512, num_labels=len(tag_names),
-        id2label=dict(enumerate(tag_names)), label2id={n: i for i, n in enumerate(tag_names)})
+    from sftkit.models import tiny_bert_config
+
+    config, tokenizer = tiny_bert_config(tag_names, hidden=hidden, layers=layers)
     torch.manual_seed(seed)
     return transformers.BertForTokenClassification(config), tokenizer
 
