@@ -2,6 +2,10 @@
 
     python benchmarks/bench_chat.py                    # SmolLM2-135M-Instruct, 256 made instructions, 1 epoch
     python benchmarks/bench_chat.py --train 128 --precision bf16
+    python benchmarks/bench_chat.py --data chitchat_exchanges --runs sftkit,sftkit_packed,trl,trl_packed
+
+Data: the made instructions (short, of nearly one length), or chitchat's exchanges (a user message and
+its reply: short conversations of very different lengths, where padding costs most and packing pays).
 
 Runs, each in a fresh subprocess (peak memory is its own): TRL unpacked, sftkit unpacked (random order,
 as TRL), sftkit unpacked with its default length grouping, sftkit packed, and TRL packed (its BFD
@@ -32,14 +36,16 @@ RUNS = {  # name: (engine, packing, group_by_length)
 }
 
 
-def load_data(n_train: int):
+def load_data(name: str, n_train: int, n_test: int = 128):
     import random
 
-    from sftkit.chat_data import made_instructions
+    from sftkit.chat_data import load_chat_data
 
-    data = made_instructions()
-    keep = sorted(random.Random(SETTINGS["seed"]).sample(range(len(data["train"])), n_train))
-    data["train"] = data["train"].select(keep)
+    data = load_chat_data(name)
+    rng = random.Random(SETTINGS["seed"])
+    for split, n in (("train", n_train), ("test", n_test)):
+        if len(data[split]) > n:
+            data[split] = data[split].select(sorted(rng.sample(range(len(data[split])), n)))
     return data
 
 
@@ -103,14 +109,14 @@ def run_trl(data, precision: str, packing: bool) -> dict:
             "test_loss": test_loss(trainer.model, tokenizer, data, precision)}
 
 
-def child(name: str, n_train: int, precision: str) -> None:
+def child(name: str, data_name: str, n_train: int, precision: str) -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", os.cpu_count() or 1)))
     from sftkit.models import quiet_transformers
 
     engine, packing, grouped = RUNS[name]
-    data = load_data(n_train)
+    data = load_data(data_name, n_train)
     with quiet_transformers():
         result = (run_trl(data, precision, packing) if engine == "trl"
                   else run_sftkit(data, precision, packing, grouped))
@@ -121,19 +127,20 @@ def child(name: str, n_train: int, precision: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", type=int, default=256, help="training conversations")
+    parser.add_argument("--data", choices=("made_instructions", "chitchat_exchanges"), default="made_instructions")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     parser.add_argument("--runs", default=",".join(RUNS), help=f"comma-separated subset of {', '.join(RUNS)}")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.train, args.precision)
+        return child(args.child, args.data, args.train, args.precision)
 
     from sftkit.causal_lm import smollm2_folder
 
     smollm2_folder()  # build the cached fp32 copy once, outside the timed runs
     results = {}
     for name in args.runs.split(","):
-        proc = subprocess.run([sys.executable, __file__, "--child", name, "--train", str(args.train),
+        proc = subprocess.run([sys.executable, __file__, "--child", name, "--data", args.data, "--train", str(args.train),
                                "--precision", args.precision], capture_output=True, text=True, check=False)
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode or not line:
@@ -141,7 +148,7 @@ def main() -> None:
         results[name] = json.loads(line[0][7:])
         print(f"  {name}: {results[name]['train_s']:.1f}s", flush=True)
 
-    print(f"\nSmolLM2-135M-Instruct, {args.train} made instructions, 1 epoch, batch {SETTINGS['batch_size']}, "
+    print(f"\nSmolLM2-135M-Instruct, {args.train} conversations of {args.data}, 1 epoch, batch {SETTINGS['batch_size']}, "
           f"max length {SETTINGS['max_length']}, {args.precision}, {os.cpu_count()} cores")
     print(f"{'run':16} {'tokens/s':>9} {'peak MB':>8} {'steps':>6} {'first loss':>10} {'last loss':>9} "
           f"{'test loss':>9}")

@@ -16,7 +16,7 @@ from sftkit.assets import load_dataset
 from sftkit.checkpoint import Checkpoint, checkpoint_dir, load_checkpoint
 from sftkit.config import TrainConfig
 from sftkit.data import column, encode, make_loader, sorted_batches
-from sftkit.distributed import Distributed
+from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
 from sftkit.errors import DataError
 from sftkit.events import Callback
 from sftkit.metrics import EvalResult
@@ -90,6 +90,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     only rank 0 runs the given callbacks (displays) and writes the run folder.
     """
     config = config or TrainConfig()
+    device = pick_device(config.device)  # a GPU that is not there is refused before any loading
     data = data if data is not None else prepare_data(config)
     chat = config.task == "chat"
     labels = [] if chat else list(data["train"].features["label"].names)
@@ -99,7 +100,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
 
         net = apply_lora(net, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                          targets=config.lora_targets, task=config.task, seed=config.seed)
-    is_main = Distributed.from_env(pick_device(config.device).type).is_main
+    is_main = Distributed.from_env(device.type).is_main
     folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
     extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
     trainer = Trainer(net, tokenizer, config, data, callbacks=[*extra, *(callbacks if is_main else ())])
@@ -122,6 +123,11 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     }
     if baseline:
         metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
+    if trainer.dist.enabled:
+        metrics["distributed"] = {"world_size": trainer.dist.world_size, "sharding": config.sharding,
+                                  "weights_on_rank_0": local_parameter_count(trainer.model)}
+    if is_sharded(trainer.model):  # FSDP: every rank gathers, rank 0 keeps a plain model to save and use
+        trainer.model = unshard(trainer.model, trainer.dist) or trainer.model
     if not (is_main and (config.save_model if save is None else save)):
         return RunResult(trainer, test, validation, metrics, None)
     if config.lora_r:  # the saved model is plain transformers: adapters folded into the weights

@@ -209,12 +209,12 @@ def load_dataset(name_or_path: str = "rotten_tomatoes", *, text_column: str = "t
 # --- splitting helpers shared with sftkit.data -----------------------------------------
 
 def _labelled_dataset(texts: list[str], labels: list[Any], names: list[str], *, source: str,
-                      extra: dict[str, list[Any]] | None = None) -> hf_datasets.Dataset:
+                      extra: dict[str, list[Any]] | None = None, label_column: str = "label") -> hf_datasets.Dataset:
     index = {name: i for i, name in enumerate(names)}
     ids = []
     for row, label in enumerate(labels):
         if str(label) not in index:
-            raise DataError(f"{source}: row {row + 1}, column 'label': label {label!r} never occurs "
+            raise DataError(f"{source}: row {row + 1}, column '{label_column}': label {label!r} never occurs "
                             f"in the training data (train labels: {names})")
         ids.append(index[str(label)])
     features = hf_datasets.Features({"text": hf_datasets.Value("string"),
@@ -233,7 +233,7 @@ def _split_labelled(texts: list[str], labels: list[Any], names: list[str], *, te
 
 
 def _split_dataset(dataset: hf_datasets.Dataset, *, test: int | float, validation: int | float,
-                   seed: int = SPLIT_SEED) -> hf_datasets.DatasetDict:
+                   seed: int = SPLIT_SEED, source: str = "the data") -> hf_datasets.DatasetDict:
     """Seeded train/validation/test split (sizes as counts or fractions), stratified by label
     wherever every class has enough rows for it, a plain seeded shuffle split elsewhere."""
     labels = dataset["label"][:]
@@ -241,7 +241,7 @@ def _split_dataset(dataset: hf_datasets.Dataset, *, test: int | float, validatio
     n_test = int(round(test * n)) if isinstance(test, float) else test
     n_val = int(round(validation * n)) if isinstance(validation, float) else validation
     if (test and not n_test) or (validation and not n_val) or n - n_test - n_val < 1:
-        raise DataError(f"only {n} rows: too few to split off validation and test sets; "
+        raise DataError(f"{source}: only {n} rows: too few to split off validation and test sets; "
                         "give at least 10 rows, or separate train/validation/test files")
     rest, test_idx = _take(list(range(n)), n_test, labels, seed)
     rest, val_idx = _take(rest, n_val, labels, seed)

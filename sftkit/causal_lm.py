@@ -25,7 +25,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from sftkit.assets import CAUSAL_LMS, SMOLLM2, ZOO_MODELS, model_name_problem
 from sftkit.errors import ModelError
-from sftkit.models import quiet_transformers
+from sftkit.models import loading, quiet_transformers
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_CACHE = "smollm2-135m-instruct-fp32"
@@ -96,7 +96,7 @@ def load_causal_lm(name_or_path: str = "smollm2", *, seed: int = 42, trust_remot
         raise ModelError(f"model {problem}")
     path = str(smollm2_folder()) if name_or_path == "smollm2" else name_or_path
     try:
-        with quiet_transformers():
+        with loading(name_or_path):
             tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
                                                          trust_remote_code=trust_remote_code)

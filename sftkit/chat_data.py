@@ -16,6 +16,7 @@ from typing import Any
 
 import datasets as hf_datasets
 
+from sftkit.data import column
 from sftkit.errors import DataError
 
 ROLES = ("system", "user", "assistant")
@@ -29,7 +30,7 @@ def load_chat_data(source: str | Path | hf_datasets.Dataset | hf_datasets.Datase
                    ) -> hf_datasets.DatasetDict:
     """A DatasetDict (train/validation/test) with one checked `messages` column.
 
-    `source` is a zoo name ("chitchat", "made_instructions"), a JSON/JSONL file, a folder of
+    `source` is a zoo name ("chitchat", "chitchat_exchanges", "made_instructions"), a JSON/JSONL file, a folder of
     train/validation/test files or a `save_to_disk` folder, or a Dataset/DatasetDict.
     """
     if isinstance(source, hf_datasets.DatasetDict):
@@ -137,6 +138,18 @@ def _chitchat() -> hf_datasets.DatasetDict:
     return hf_datasets.DatasetDict({name: ds.select_columns(["messages"]) for name, ds in data.items()})
 
 
+def _chitchat_exchanges() -> hf_datasets.DatasetDict:
+    """Short conversations: each chitchat conversation cut into its exchanges (a user message and the
+    reply to it). Every split takes the exchanges of that split's conversations only, so no
+    conversation is in two splits."""
+    def exchanges(ds: hf_datasets.Dataset) -> hf_datasets.Dataset:
+        pairs = [[m[i], m[i + 1]] for m in column(ds, "messages") for i in range(len(m) - 1)
+                 if m[i]["role"] == "user" and m[i + 1]["role"] == "assistant"]
+        return messages_dataset(pairs)
+
+    return hf_datasets.DatasetDict({name: exchanges(ds) for name, ds in _chitchat().items()})
+
+
 def made_instructions(n: int = 1200, seed: int = 0) -> hf_datasets.DatasetDict:
     """A small instruction set MADE BY THIS PROJECT from templates (no installed package ships one).
 
@@ -209,4 +222,5 @@ def _opposite(rng: random.Random) -> tuple[str, str]:
     return f"Give the opposite of '{word}'.", f"The opposite of '{word}' is '{OPPOSITES[word]}'."
 
 
-CHAT_DATASETS = {"chitchat": _chitchat, "made_instructions": made_instructions}
+CHAT_DATASETS = {"chitchat": _chitchat, "chitchat_exchanges": _chitchat_exchanges,
+                 "made_instructions": made_instructions}

@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sftkit.callbacks import BestModel
-from sftkit.errors import ConfigError
+from sftkit.errors import ConfigError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
 
 CHECKPOINT = "checkpoint"
@@ -57,18 +57,34 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
                    "examples": trainer.window["examples"], "tokens": trainer.window["tokens"],
                    "grad_norm": None if trainer.window["grad_norm"] is None else float(trainer.window["grad_norm"])},
     }
+    weights = _cpu_state(trainer.model)
+    broken = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:  # never replace the last good checkpoint with a diverged one
+        raise TrainingError(f"step {state.step}: the weights are no longer finite ({broken[0]}"
+                            f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}); the checkpoint "
+                            f"of step {_saved_step(folder)} is kept; try a lower lr or max_grad_norm")
     best = _best_model(trainer)
     with _atomic_folder(folder) as tmp:
-        save_file(_cpu_state(trainer.model), str(tmp / "model.safetensors"))
+        save_file(weights, str(tmp / "model.safetensors"))
         if best is not None and best.weights is not None and state.best_step != state.step:
             save_file({k: v.contiguous() for k, v in best.weights.items()}, str(tmp / "best.safetensors"))
         torch.save(payload, tmp / "state.pt")
     return folder
 
 
+def _saved_step(folder: Path) -> str:
+    try:
+        return str(torch.load(folder / "state.pt", weights_only=True, map_location="cpu")["state"]["step"])
+    except (OSError, KeyError, RuntimeError):
+        return "(none yet)"
+
+
 def load_checkpoint(folder: str | Path) -> dict[str, Any]:
     """The pieces of a checkpoint, loaded without running any code from the files."""
+    from sftkit.runs import recover_folder
+
     folder = Path(folder)
+    recover_folder(folder)
     if not (folder / "state.pt").exists():
         raise ConfigError(f"resume: no checkpoint in {folder} (train with checkpoint_every > 0 first)")
     payload = torch.load(folder / "state.pt", weights_only=True, map_location="cpu")

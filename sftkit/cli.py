@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     except SftkitError as err:
         print(f"sftkit: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nsftkit: interrupted. Nothing half-written is left: a run folder appears only when complete, "
+              "and a checkpoint (checkpoint_every) is replaced only by a complete one; continue a "
+              "checkpointed run with the same command and --resume.", file=sys.stderr)
+        return 130
 
 
 def _add_overrides(sub: argparse.ArgumentParser) -> None:
@@ -73,7 +78,8 @@ def _train(args: argparse.Namespace) -> int:
         config = config.with_overrides({"resume": True})
     result = train(config, callbacks=() if args.quiet else [ConsoleProgress()])
     if result.trainer.dist.is_main:
-        summary = {"run": str(result.folder) if result.folder else None, "test": result.metrics["test"]}
+        summary = {"run": str(result.folder) if result.folder else None, "test": result.metrics["test"],
+                   "truncated": result.metrics["truncated"], "max_length": config.max_length}
         print(json.dumps(summary, indent=2))
     return 0
 

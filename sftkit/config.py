@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +87,9 @@ class TrainConfig:
     # bf16 only where the hardware has it: emulated bf16 is slower than fp32.
     precision: str = _setting("auto", "auto: bf16 on GPUs and CPUs that compute it natively, else fp32",
                               choices=("auto", "fp32", "bf16", "fp16"), group="system")
+    sharding: str = _setting("ddp", "several processes: ddp (a full copy each) or fsdp (weights, gradients and "
+                             "optimizer state split across them, for models too big for one device)",
+                             choices=("ddp", "fsdp"), group="system")
     checkpoint_every: int = _setting(0, "optimizer steps between resumable checkpoints in the run folder (0: none)",
                                      low=0, group="system")
     resume: bool = _setting(False, "continue from the run folder's checkpoint (needs run_name)", group="system")
@@ -198,6 +203,8 @@ def validate(config: TrainConfig) -> None:
             ok = True
         if not ok:
             raise ConfigError(f"setting '{f.name}' must be {kind.__name__}, got {value!r}")
+        if kind is float and not math.isfinite(value):  # NaN would pass every bound check below
+            raise ConfigError(f"setting '{f.name}' must be a finite number, got {value!r}")
         low, high, choices = f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("choices")
         if low is not None and value < low:
             raise ConfigError(f"setting '{f.name}' must be >= {low}, got {value!r}")
@@ -213,9 +220,14 @@ def validate(config: TrainConfig) -> None:
     if problem:  # a typo is refused before any work starts
         raise ConfigError(f"setting 'model': {problem}")
     _check_task(config)
+    if config.sharding == "fsdp":
+        for name in ("checkpoint_every", "lora_r"):
+            if getattr(config, name):
+                raise ConfigError(f"setting 'sharding': fsdp does not yet combine with '{name}'; use ddp for it")
     if config.resume and not config.run_name:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
-    if config.device != "auto" and not (config.device in ("cpu", "mps") or config.device.startswith("cuda")):
+    if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or
+                                        re.fullmatch(r"cuda:\d+", config.device)):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
 
 

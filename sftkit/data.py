@@ -44,7 +44,7 @@ def load_local(path: str | Path, *, text_column: str = "text", label_column: str
         raise DataError(f"{path}: no such file or folder (and not a zoo dataset name)")
     splits = {name: (_check_columns(columns, source, text_column, label_column), source)
               for name, (columns, source) in _read_splits(path).items()}
-    return _label_and_split(splits)
+    return _label_and_split(splits, label_column)
 
 
 Columns = dict[str, list[Any]]
@@ -103,18 +103,25 @@ def _decode(path: Path) -> str:
 
 def _parse_csv(text: str, path: Path, sep: str) -> Columns:
     import csv
+    import io
 
-    rows = [r for r in csv.reader(text.splitlines(), delimiter=sep) if r]  # blank lines carry nothing
-    if not rows:
+    if not text.strip():
         raise DataError(f"{path}: the file is empty")
-    header, body = rows[0], rows[1:]
+    # newline="": a quoted cell may hold line breaks, which belong to the text (splitting the text
+    # into lines first would glue them away, and split on \f and \u2028 as well).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rows: list[tuple[list[str], int]] = []
+    for row in reader:
+        if row:  # blank lines carry nothing
+            rows.append((row, reader.line_num))
+    (header, _), body = rows[0], rows[1:]
     if not body:
         raise DataError(f"{path}: the file has a header but no rows")
-    for i, row in enumerate(body):
+    for i, (row, line) in enumerate(body):
         if len(row) != len(header):
-            raise DataError(f"{path}: row {i + 1} (line {i + 2}) has {len(row)} fields, "
+            raise DataError(f"{path}: row {i + 1} (line {line}) has {len(row)} fields, "
                             f"the header has {len(header)}: {header}")
-    return {name: [row[j] for row in body] for j, name in enumerate(header)}
+    return {name: [row[j] for row, _ in body] for j, name in enumerate(header)}
 
 
 def _parse_json(text: str, path: Path) -> Columns:
@@ -178,6 +185,14 @@ def _check_columns(columns: Columns, source: str, text_column: str, label_column
     if len(kinds) > 1:
         raise DataError(f"{source}: column '{label_column}' mixes label types (text at row {kinds['text']}, "
                         f"numbers at row {kinds['number']}); use one type")
+    # In a CSV every cell is text: "0", "1" and "pos" in one column is the same mix-up, written as words.
+    words: dict[bool, int] = {}
+    for row, value in enumerate(columns[label_column], start=1):
+        if isinstance(value, str):
+            words.setdefault(value.strip().lstrip("-").isdigit(), row)
+    if len(words) > 1:
+        raise DataError(f"{source}: column '{label_column}' mixes label types (a number at row {words[True]}, "
+                        f"a word at row {words[False]}); use one type")
     labels = [str(int(v)) if isinstance(v, float) else str(v) for v in columns[label_column]]
     return list(texts), labels
 
@@ -192,7 +207,8 @@ def _likely(columns: Columns, what: str) -> list[str]:
     return [c for c, vals in sample.items() if len(set(map(str, vals))) <= max(2, len(vals) // 5)][:2]
 
 
-def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]]) -> hf_datasets.DatasetDict:
+def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]], label_column: str = "label"
+                     ) -> hf_datasets.DatasetDict:
     from sftkit.assets import _labelled_dataset, _split_dataset
 
     _, train_labels = splits["train"][0]
@@ -201,15 +217,17 @@ def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]])
     numeric = all(v.lstrip("-").isdigit() for v in values)
     names = sorted(values, key=lambda v: (int(v), v) if numeric else (0, v))
     if len(names) < 2:
-        raise DataError(f"{splits['train'][1]}: column 'label' has one class only ({names}); "
+        raise DataError(f"{splits['train'][1]}: column '{label_column}' has one class only ({names}); "
                         "a classifier needs at least two")
     labelled = {}
     for split, ((texts, labels), source) in splits.items():
-        labelled[split] = _labelled_dataset(texts, labels, names, source=source)  # refuses unseen labels
+        labelled[split] = _labelled_dataset(texts, labels, names, source=source,  # refuses unseen labels
+                                            label_column=label_column)
     if set(labelled) == {"train"}:
-        return _split_dataset(labelled["train"], test=TEST_FRACTION, validation=VALIDATION_FRACTION)
+        return _split_dataset(labelled["train"], test=TEST_FRACTION, validation=VALIDATION_FRACTION,
+                              source=splits["train"][1])
     if "validation" not in labelled:
-        parts = _split_dataset(labelled["train"], test=0, validation=VALIDATION_FRACTION)
+        parts = _split_dataset(labelled["train"], test=0, validation=VALIDATION_FRACTION, source=splits["train"][1])
         labelled["train"], labelled["validation"] = parts["train"], parts["validation"]
     return hf_datasets.DatasetDict(labelled)
 

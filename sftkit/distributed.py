@@ -1,8 +1,10 @@
 """Several processes through torch.distributed, as `torchrun` or `accelerate launch` start them.
 
 sftkit adds no scheme of its own: the launcher sets RANK/WORLD_SIZE/LOCAL_RANK, the process
-group uses gloo on CPU and NCCL on GPUs, and the model is wrapped in DistributedDataParallel.
-Every rank builds the same global batches from the seed and takes its share of each, so a
+group uses gloo on CPU and NCCL on GPUs, and the model is wrapped in DistributedDataParallel
+(a full copy per process) or, with `sharding: fsdp`, sharded with torch's FSDP2 (`fully_shard`: each
+process holds 1/N of the weights, gradients and optimizer state, for models that do not fit one
+device). Every rank builds the same global batches from the seed and takes its share of each, so a
 run on N processes follows a single-process run with the same global batch size.
 """
 
@@ -15,6 +17,7 @@ from typing import Iterator
 
 import torch
 import torch.distributed as dist
+from torch.distributed.fsdp import FSDPModule, fully_shard
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,12 @@ class Distributed:
             return torch.device("cuda", self.local_rank)
         return device
 
-    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    def wrap(self, model: torch.nn.Module, device: torch.device, sharding: str = "ddp") -> torch.nn.Module:
+        """DDP, or FSDP2 for sharding "fsdp" (in place: the model's parameters become shards)."""
         if not self.enabled:
             return model
+        if sharding == "fsdp":
+            return shard_model(model)
         ids = [device.index] if device.type == "cuda" else None
         return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
@@ -67,10 +73,12 @@ class Distributed:
         return local_rows * self.world_size / max(global_rows, self.world_size)
 
     def no_sync(self, model: torch.nn.Module, accumulating: bool) -> contextlib.AbstractContextManager:
-        """Skip the gradient all-reduce on micro-batches that only accumulate."""
-        if self.enabled and accumulating:
-            return model.no_sync()
-        return contextlib.nullcontext()
+        """Skip the gradient all-reduce (DDP) or reduce-scatter (FSDP) on micro-batches that only accumulate."""
+        if not (self.enabled and accumulating):
+            return contextlib.nullcontext()
+        if isinstance(model, FSDPModule):
+            return _fsdp_no_sync(model)
+        return model.no_sync()
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         if self.enabled:
@@ -93,3 +101,60 @@ def main_process_first(ctx: Distributed) -> Iterator[None]:
     yield
     if ctx.enabled and ctx.is_main:
         dist.barrier()
+
+
+# --- FSDP2 -------------------------------------------------------------------------------
+
+def shard_model(model: torch.nn.Module) -> torch.nn.Module:
+    """Shard a transformers model with torch's FSDP2, as accelerate's FSDP plugin does: each repeated
+    block that transformers marks as unsplittable (`_no_split_modules`, e.g. BertLayer or
+    LlamaDecoderLayer) is one unit, gathered only while it computes; the rest (embeddings, heads,
+    tied output layer) is the root unit."""
+    blocks = set(getattr(model, "_no_split_modules", None) or [])
+    for module in model.modules():
+        if isinstance(module, torch.nn.ModuleList):
+            for block in module:
+                if type(block).__name__ in blocks or not blocks:
+                    fully_shard(block)
+    fully_shard(model)
+    return model
+
+
+@contextlib.contextmanager
+def _fsdp_no_sync(model: FSDPModule) -> Iterator[None]:
+    model.set_requires_gradient_sync(False)
+    try:
+        yield
+    finally:
+        model.set_requires_gradient_sync(True)
+
+
+def is_sharded(model: torch.nn.Module) -> bool:
+    return isinstance(model, FSDPModule)
+
+
+def local_parameter_count(model: torch.nn.Module) -> int:
+    """Weights this process holds: all of them under DDP, its shards under FSDP."""
+    if isinstance(model, FSDPModule):
+        model.reshard()  # FSDP2 keeps the root unit gathered after a forward, ready for the backward
+    return sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters())
+
+
+def unshard(model: torch.nn.Module, ctx: Distributed) -> torch.nn.Module | None:
+    """The whole model as a plain module on rank 0 (None on the others), e.g. to save it.
+
+    A collective: every rank must call it. The weights are gathered into CPU memory on rank 0 only
+    and loaded into a fresh instance of the model's own class, so the result is plain transformers.
+    """
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if not ctx.is_main:
+        return None
+    cls = next(c for c in type(model).__mro__ if not issubclass(c, FSDPModule))  # FSDP2 subclasses it
+    from sftkit.models import quiet_transformers
+
+    with quiet_transformers():
+        plain = cls(model.config)
+    plain.load_state_dict(state)
+    return plain.eval()

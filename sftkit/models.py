@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 from typing import Any, Iterator
 
 import torch
@@ -30,6 +31,18 @@ def quiet_transformers() -> Iterator[None]:
             transformers.utils.logging.enable_progress_bar()
 
 
+@contextlib.contextmanager
+def loading(name: str) -> Iterator[None]:
+    """Quiet loading of a model; a weights file that is a pickle of more than tensors is refused by
+    name (torch reads .bin files with weights_only=True, so nothing in it runs)."""
+    try:
+        with quiet_transformers():
+            yield
+    except pickle.UnpicklingError:
+        raise ModelError(f"model '{name}': its weights file is a pickle that holds more than tensors; sftkit "
+                         "refuses it rather than run code from it (save the model as safetensors)") from None
+
+
 def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
                     trust_remote_code: bool = False) -> tuple[torch.nn.Module, Any]:
     """`(model, tokenizer)` with a fresh classification head for `labels`.
@@ -48,7 +61,7 @@ def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
     label2id = {name: i for i, name in id2label.items()}
     torch.manual_seed(seed)
     try:
-        with quiet_transformers():
+        with loading(name_or_path):
             tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
             model = AutoModelForSequenceClassification.from_pretrained(
                 path, num_labels=len(labels), id2label=id2label, label2id=label2id,
@@ -63,7 +76,7 @@ def load_trained(folder: str, *, trust_remote_code: bool = False) -> tuple[torch
     """A fine-tuned classifier saved by sftkit (or any save_pretrained folder), ready for inference."""
     if not os.path.isdir(folder):
         raise ModelError(f"{folder}: no such model folder")
-    with quiet_transformers():
+    with loading(folder):
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
         model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=trust_remote_code)
     return model.eval(), tokenizer

@@ -127,6 +127,9 @@ class _atomic_folder:
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        recover_folder(self.target)
+        for stale in self.target.parent.glob(f".{self.target.name}.*"):  # left by a killed write
+            shutil.rmtree(stale, ignore_errors=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
         os.chmod(self.tmp, 0o755)  # mkdtemp makes it private; a run folder is for sharing
         return self.tmp
@@ -143,6 +146,14 @@ class _atomic_folder:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(self.tmp, self.target)
+
+
+def recover_folder(target: Path) -> None:
+    """A process killed between the two renames of a replacement leaves the previous, complete
+    folder under its `.old` name and no target: put it back."""
+    old = target.with_name(f".{target.name}.old")
+    if not target.exists() and old.is_dir():
+        os.replace(old, target)
 
 
 def _write_json(path: Path, value: Any) -> None:

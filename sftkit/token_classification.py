@@ -354,7 +354,7 @@ def load_token_classifier(name_or_path: str, tag_names: list[str], *, seed: int 
     """`(model, tokenizer)`: a pretrained encoder with a fresh, seeded token-classification head."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from sftkit.models import quiet_transformers
+    from sftkit.models import loading
 
     if name_or_path in BUILT_MODELS:
         return tiny_token_classifier(tag_names, seed=seed)
@@ -364,7 +364,7 @@ def load_token_classifier(name_or_path: str, tag_names: list[str], *, seed: int 
     id2label = dict(enumerate(tag_names))
     torch.manual_seed(seed)
     try:
-        with quiet_transformers():
+        with loading(name_or_path):
             tokenizer = AutoTokenizer.from_pretrained(model_path(name_or_path), trust_remote_code=trust_remote_code)
             model = AutoModelForTokenClassification.from_pretrained(
                 model_path(name_or_path), num_labels=len(tag_names), id2label=id2label,

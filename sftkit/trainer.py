@@ -21,7 +21,7 @@ from sftkit.callbacks import BestModel, EarlyStopping, Recorder
 from sftkit.config import TrainConfig
 from sftkit.data import Encoded, length_grouped_batches, make_loader, random_batches
 from sftkit.distributed import Distributed
-from sftkit.errors import DataError, TrainingError
+from sftkit.errors import ConfigError, DataError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
 from sftkit.tasks import ClassificationTask, Task
 
@@ -34,6 +34,9 @@ def set_seed(seed: int) -> None:
 
 def pick_device(name: str = "auto") -> torch.device:
     if name != "auto":
+        if name.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"setting 'device': {name} asked for, but this torch sees no CUDA GPU "
+                              f"(torch {torch.__version__}); use device: auto or cpu")
         return torch.device(name)
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -128,8 +131,12 @@ class Trainer:
         state.num_epochs = cfg.epochs
         self.model.to(self.device).train()
         # dynamic=True: batches vary in length, and one graph per length would recompile all run long.
-        compiled = torch.compile(self.model, dynamic=True) if cfg.compile else self.model
-        model = self.dist.wrap(compiled, self.device)  # DDP under torchrun; the model itself otherwise
+        if cfg.sharding == "fsdp":  # FSDP2 shards the model in place; compile comes after it
+            sharded = self.dist.wrap(self.model, self.device, "fsdp")
+            model = torch.compile(sharded, dynamic=True) if cfg.compile else sharded
+        else:
+            compiled = torch.compile(self.model, dynamic=True) if cfg.compile else self.model
+            model = self.dist.wrap(compiled, self.device)  # DDP under torchrun; the model itself otherwise
         self.optimizer = build_optimizer(self.model, cfg.lr, cfg.weight_decay)
         schedule = "constant_with_warmup" if cfg.scheduler == "constant" else cfg.scheduler
         self.scheduler = get_scheduler(schedule, self.optimizer, num_training_steps=state.max_steps,
@@ -138,7 +145,7 @@ class Trainer:
         # Where the loop is, and the log window not yet reported: both go into checkpoints.
         self.position = {"epoch": 0, "micro": 0}
         self.window = {"loss": torch.zeros((), device=self.device), "micro": 0, "examples": 0, "tokens": 0,
-                       "grad_norm": None}
+                       "grad_norm": None, "first_bad": torch.zeros((), dtype=torch.long, device=self.device)}
         if resume_from is not None:
             from sftkit.checkpoint import restore
 
@@ -169,12 +176,16 @@ class Trainer:
                         loss = self.task.loss(model, batch) * weights[micro]
                     scaler.scale(loss / cfg.grad_accum_steps).backward()
                 window["loss"] += loss.detach()  # summed on device: no sync per step
+                # The first step whose loss is not finite, also kept on the device, read when logging.
+                window["first_bad"] = torch.where((window["first_bad"] == 0) & ~torch.isfinite(loss.detach()),
+                                                  state.step + 1, window["first_bad"])
                 window["micro"] += 1
                 if accumulating:
                     continue
                 scaler.unscale_(optimizer)
                 if cfg.max_grad_norm > 0:
-                    window["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                    norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                    window["grad_norm"] = norm.full_tensor() if hasattr(norm, "full_tensor") else norm  # FSDP: a DTensor
                 scaler.step(optimizer)
                 scaler.update()
                 scheduler.step()
@@ -218,9 +229,10 @@ class Trainer:
         loss_sum, micro, examples, tokens = self.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
         loss = loss_sum / max(micro, 1)
         if not math.isfinite(loss):
-            first = state.log_history[-1]["step"] + 1 if state.log_history else 1
-            raise TrainingError(f"training loss became {loss} between steps {first} and {state.step}; "
-                                "try a lower lr or max_grad_norm")
+            first = int(window["first_bad"])  # 0 when another rank's loss went bad, not this one's
+            where = f"at step {first}" if first else (
+                f"between steps {state.log_history[-1]['step'] + 1 if state.log_history else 1} and {state.step}")
+            raise TrainingError(f"training loss became {loss} {where}; try a lower lr or max_grad_norm")
         seconds = time.perf_counter() - self._window_start
         state.elapsed_s += seconds
         state.examples_seen += int(examples)

@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM
 
 from sftkit import ConfigError, DataError, ModelError, TrainConfig, cli, compare_runs, list_runs, train
 from sftkit.causal_lm import tiny_causal_lm
-from sftkit.chat import ChatCollator, ChatTask, encode_chats, generate
+from sftkit.chat import ChatCollator, ChatTask, encode_chats, first_fit_decreasing, generate
 from sftkit.chat_data import load_chat_data, made_instructions
 from sftkit.config import chat_config
 from sftkit.lora import apply_lora, merge_lora, parameter_counts
@@ -108,6 +108,24 @@ def test_tiny_lm_learns_the_made_instructions(tmp_path, tiny_lm, capsys):
     rows = compare_runs(list_runs(tmp_path))
     assert [r["run"] for r in rows] == ["chat", "untrained", "chat2"]
     assert rows[0]["test_loss"] == pytest.approx(first.test.loss) and "test_accuracy" not in rows[0]
+
+
+def test_packing_fills_rows_for_the_fewest_slots(tiny_lm):
+    _, tok = tiny_lm
+    # Short conversations of very different lengths, as chitchat's exchanges are.
+    data = load_chat_data("chitchat_exchanges")["train"].select(range(64))
+    enc = encode_chats(data["messages"], tok, 256)
+    rows = list(range(24, 40))
+    groups = ChatCollator(enc, packing=True)._pack(rows)
+    assert sorted(r for g in groups for r in g) == rows  # every conversation once, none dropped
+    widths = [sum(int(enc.lengths[r]) for r in g) for g in groups]
+    assert max(widths) <= 256
+    slots = len(groups) * max(widths)
+    fixed = first_fit_decreasing(rows, [int(enc.lengths[r]) for r in rows], 256)  # rows of max_length
+    assert slots <= len(fixed) * max(sum(n for _, n in g) for g in fixed)
+    padded = len(rows) * int(enc.lengths[rows].max())
+    assert slots < 0.8 * padded, (slots, padded)  # this batch wastes over 20% unpacked; packed, far less
+    assert 0.9 * slots < int(enc.lengths[rows].sum())
 
 
 def test_packing_trains_on_the_same_loss_curve(tmp_path, instructions):

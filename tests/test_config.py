@@ -22,6 +22,10 @@ def test_defaults_are_valid_and_documented():
     ({"batch_size": 8.5}, "batch_size"),
     ({"group_by_length": "yes"}, "group_by_length"),
     ({"device": "tpu"}, "device"),
+    ({"device": "cuda:abc"}, "device"),
+    ({"lr": float("nan")}, "lr"),
+    ({"epochs": float("inf")}, "epochs"),
+    ({"sharding": "fsdp", "checkpoint_every": 10}, "sharding"),
 ])
 def test_bad_settings_name_the_field(values, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):

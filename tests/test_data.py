@@ -60,7 +60,7 @@ def test_unseen_eval_label_names_file_and_row(tmp_path):
     test = frame[30:].copy()
     test.iloc[3, 1] = "meh"
     test.to_csv(tmp_path / "test.csv", index=False)
-    with pytest.raises(DataError, match=r"test.csv: row 4, column 'label': label 'meh' never occurs"):
+    with pytest.raises(DataError, match=r"test.csv: row 4, column 'sentiment': label 'meh' never occurs"):
         load_dataset(str(tmp_path), text_column="review", label_column="sentiment")
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from project_files import write_project
 
@@ -19,10 +20,11 @@ def setup(tmp_path_factory, toy_data):
     return write_project(tmp_path_factory.mktemp("dist"), toy_data, dropout=0.0)
 
 
-def _run(root: Path, name: str, procs: int, stop_at: int = 0) -> subprocess.CompletedProcess:
+def _run(root: Path, name: str, procs: int, stop_at: int = 0, extra: str = "") -> subprocess.CompletedProcess:
     config = root / f"{name}.yaml"
     config.write_text(f"model: {root / 'tiny'}\ndataset: {root / 'reviews.csv'}\nepochs: 2\nbatch_size: 16\n"
-                      f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\nprecision: fp32\noutput_dir: {root / name}\nrun_name: run\n")
+                      f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\nprecision: fp32\noutput_dir: {root / name}\n"
+                      f"run_name: run\n{extra}")
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     proc = subprocess.run([*launcher, str(SCRIPT), str(config)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at)})
@@ -30,18 +32,50 @@ def _run(root: Path, name: str, procs: int, stop_at: int = 0) -> subprocess.Comp
     return proc
 
 
-def test_two_processes_match_one(setup):
+@pytest.fixture(scope="module")
+def single(setup):
     _run(setup, "single", 1)
-    _run(setup, "ddp", 2)
-    single = json.loads((setup / "single" / "run" / "log_history.json").read_text())
-    ddp = json.loads((setup / "ddp" / "run" / "log_history.json").read_text())
-    assert [r["step"] for r in ddp] == [r["step"] for r in single]
-    for a, b in zip(single, ddp):
+    return setup / "single" / "run"
+
+
+def _assert_same_run(single: Path, other: Path) -> None:
+    one = json.loads((single / "log_history.json").read_text())
+    two = json.loads((other / "log_history.json").read_text())
+    assert [r["step"] for r in two] == [r["step"] for r in one]
+    for a, b in zip(one, two):
         for key in ("train_loss", "eval_loss"):
             if key in a:
                 assert b[key] == pytest.approx(a[key], rel=1e-3, abs=1e-4), (a["step"], key)
-    metrics = [json.loads((setup / n / "run" / "metrics.json").read_text())["test"] for n in ("single", "ddp")]
+    metrics = [json.loads((run / "metrics.json").read_text())["test"] for run in (single, other)]
     assert metrics[1]["accuracy"] == pytest.approx(metrics[0]["accuracy"], abs=0.02)
+
+
+def test_two_processes_match_one(setup, single):
+    _run(setup, "ddp", 2)
+    _assert_same_run(single, setup / "ddp" / "run")
+
+
+def test_fsdp_shards_and_matches_one_process(setup, single):
+    # FSDP2: each rank holds half of every weight; the saved model is whole and plain transformers.
+    proc = _run(setup, "fsdp", 2, extra="sharding: fsdp\n")
+    assert proc.stderr.count("Traceback") == 0
+    run = setup / "fsdp" / "run"
+    _assert_same_run(single, run)
+    from transformers import AutoModelForSequenceClassification
+
+    from sftkit import evaluate
+
+    saved = AutoModelForSequenceClassification.from_pretrained(run / "model")
+    reference = AutoModelForSequenceClassification.from_pretrained(single / "model")
+    for (name, a), (_, b) in zip(saved.state_dict().items(), reference.state_dict().items()):
+        assert a.shape == b.shape and torch.allclose(a, b, atol=1e-3), name
+    everything = json.loads((run / "metrics.json").read_text())
+    total = sum(p.numel() for p in saved.parameters())
+    assert everything["distributed"] == {"world_size": 2, "sharding": "fsdp",
+                                         "weights_on_rank_0": pytest.approx(total / 2, rel=0.01)}
+    metrics = everything["test"]
+    again = evaluate(run / "model", str(setup / "reviews.csv"), split="test").summary()
+    assert again["accuracy"] == pytest.approx(metrics["accuracy"])
 
 
 def test_only_rank_zero_writes_and_feeds_the_monitor(setup):

@@ -21,9 +21,12 @@ def _write(path, text: str | bytes):
 @pytest.mark.parametrize("name, content, message", [
     ("latin1.csv", "text,label\ncaf\xe9 cr\xe8me,1\nok,0\n".encode("latin-1"), r"latin1.csv: line 2: not valid UTF-8"),
     ("empty.csv", b"", r"empty.csv: the file is empty"),
+    ("blank.csv", b"  \n\n ", r"blank.csv: the file is empty"),
+    ("ragged.csv", b'text,label\n"two\nlines",1\nb,0,extra\n', r"ragged.csv: row 2 \(line 4\) has 3 fields"),
     ("header.csv", b"text,label\n", r"header.csv: the file has a header but no rows"),
     ("one.csv", b"text,label\na,x\nb,x\nc,x\n", r"one.csv: column 'label' has one class only"),
     ("mixed.jsonl", b'{"text": "a", "label": 1}\n{"text": "b", "label": "pos"}\n', r"mixes label types"),
+    ("mixed.csv", b"text,label\na,pos\nb,0\nc,1\n", r"mixed.csv: column 'label' mixes label types \(a number at row 2"),
     ("nulltext.jsonl", b'{"text": "a", "label": 1}\n{"text": null, "label": 0}\n', r"row 2, column 'text': expected text"),
     ("nolabel.csv", b"text,label\na,1\nb,\n", r"row 2, column 'label': empty label"),
     ("data.xlsx", b"PK", r"unsupported file type '.xlsx'"),
@@ -31,6 +34,24 @@ def _write(path, text: str | bytes):
 def test_bad_files_name_file_row_and_column(tmp_path, name, content, message):
     with pytest.raises(DataError, match=message):
         load_dataset(_write(tmp_path / name, content))
+
+
+def test_line_breaks_inside_quoted_cells_are_kept(tmp_path):
+    rows = "\n".join(f'"review {i}\nsecond line\u2028third\x0cfourth",{i % 2}' for i in range(20))
+    data = load_dataset(_write(tmp_path / "multi.csv", "text,label\n" + rows))
+    texts = [t for split in data.values() for t in split["text"]]
+    assert len(texts) == 20 and all(t.endswith("\nsecond line\u2028third\x0cfourth") for t in texts)
+
+
+def test_errors_name_the_label_column_in_use(tmp_path):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    _write(folder / "train.csv", "review,sentiment\n" + "\n".join(f"r {i},{'pos' if i % 2 else 'neg'}" for i in range(12)))
+    _write(folder / "test.csv", "review,sentiment\nfine,pos\nso-so,meh\n")
+    with pytest.raises(DataError, match=r"test.csv: row 2, column 'sentiment': label 'meh' never occurs"):
+        load_dataset(str(folder), text_column="review", label_column="sentiment")
+    with pytest.raises(DataError, match=r"tiny.csv: only 5 rows"):
+        load_dataset(_write(tmp_path / "tiny.csv", "text,label\n" + "\n".join(f"t {i},{i % 2}" for i in range(5))))
 
 
 def test_split_smaller_than_a_batch(tmp_path):
@@ -58,12 +79,63 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
                     next(trainer.model.parameters()).fill_(math.nan)
 
     config = tiny_config.with_overrides({"checkpoint_every": 4, "output_dir": str(tmp_path)})
-    with pytest.raises(TrainingError, match=r"training loss became nan between steps 9 and 12"):
+    with pytest.raises(TrainingError, match=r"training loss became nan at step 10;"):
         train(config, data=toy_data, model=tiny_classifier(["negative", "positive"]), callbacks=[Poison()])
     checkpoint = load_checkpoint(tmp_path / "toy" / "checkpoint")
     assert checkpoint["state"]["step"] == 8
     assert all(torch.isfinite(t).all() for t in checkpoint["model"].values())
     assert sorted(p.name for p in (tmp_path / "toy").iterdir()) == ["checkpoint"]
+
+
+def test_a_diverged_model_never_replaces_the_last_good_checkpoint(tmp_path, toy_data, tiny_config):
+    class Poison(Callback):  # the weights go bad between two checkpoints, before any log step
+        def on_step_end(self, trainer, state, control):
+            if state.step == 9:
+                with torch.no_grad():
+                    next(trainer.model.parameters()).fill_(math.inf)
+
+    config = tiny_config.with_overrides({"checkpoint_every": 2, "log_every": 100, "output_dir": str(tmp_path)})
+    with pytest.raises(TrainingError, match=r"step 10: the weights are no longer finite .* checkpoint of step 8 is kept"):
+        train(config, data=toy_data, model=tiny_classifier(["negative", "positive"]), callbacks=[Poison()])
+    checkpoint = load_checkpoint(tmp_path / "toy" / "checkpoint")
+    assert checkpoint["state"]["step"] == 8
+    assert all(torch.isfinite(t).all() for t in checkpoint["model"].values())
+
+
+def test_a_kill_between_the_renames_loses_no_checkpoint(tmp_path, toy_data, tiny_config):
+    config = tiny_config.with_overrides({"checkpoint_every": 4, "epochs": 1.0, "output_dir": str(tmp_path),
+                                         "save_model": False})
+    train(config, data=toy_data, model=tiny_classifier(["negative", "positive"]))
+    run = tmp_path / "toy"
+    step = load_checkpoint(run / "checkpoint")["state"]["step"]
+    # What a kill between "old out of the way" and "new into place" leaves: the previous, complete
+    # checkpoint under its .old name, a complete new one under a temporary name, no checkpoint/.
+    (run / "checkpoint").rename(run / ".checkpoint.old")
+    (run / ".checkpoint.x1y2").mkdir()
+    assert load_checkpoint(run / "checkpoint")["state"]["step"] == step
+    assert (run / "checkpoint").is_dir() and not (run / ".checkpoint.old").exists()
+    from sftkit.runs import _atomic_folder
+
+    with _atomic_folder(run / "checkpoint") as tmp:  # the next write tidies what a killed one left
+        (tmp / "f").write_text("x")
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]
+
+
+def test_a_pickled_model_is_refused_by_name(tmp_path):
+    from transformers import BertConfig
+
+    from sftkit import ModelError
+    from sftkit.models import load_trained
+
+    folder = tmp_path / "pickled"
+    model, tokenizer = tiny_classifier(["a", "b"])
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "model.safetensors").unlink()  # weights only as a pickle, as older tools saved them
+    state = {**model.state_dict(), "surprise": BertConfig()}  # an object beyond tensors: unsafe to read
+    torch.save(state, folder / "pytorch_model.bin")
+    with pytest.raises(ModelError, match=r"pickled.*a pickle that holds more than tensors"):
+        load_trained(str(folder))
 
 
 def test_untrusted_files_load_without_code(tmp_path, toy_data, tiny_config):

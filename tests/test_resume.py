@@ -58,3 +58,26 @@ def test_resume_needs_a_run_name_and_a_checkpoint(tmp_path):
         TrainConfig(resume=True)
     with pytest.raises(ConfigError, match="no checkpoint"):
         load_checkpoint(tmp_path / "nothing")
+
+
+def test_ctrl_c_leaves_the_last_checkpoint_and_says_how_to_resume(tmp_path, toy_data):
+    import os
+    import signal
+    import time
+
+    root = write_project(tmp_path, toy_data)
+    config = _config(root, "interrupted")
+    config.write_text(config.read_text().replace("epochs: 3", "epochs: 200"))  # long enough to interrupt
+    run = root / "interrupted" / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sftkit.cli", "train", "--quiet", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoint" / "state.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]  # no half-written folders
+    assert load_checkpoint(run / "checkpoint")["state"]["step"] % 5 == 0
+    assert os.path.exists(run / "checkpoint" / "model.safetensors")
