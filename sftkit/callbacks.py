@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import torch
 
+from sftkit.distributed import load_model_state, model_state
 from sftkit.events import Callback, TrainerControl, TrainerState
 
 
@@ -39,11 +40,11 @@ class BestModel(Callback):
         value = result.summary()[self.metric]
         if _better(self.metric, value, state.best_metric):
             state.best_metric, state.best_step = value, state.step
-            self.weights = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
+            self.weights = model_state(trainer.model)  # under FSDP gathered: rank 0 holds them whole
 
     def on_fit_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
         if trainer.config.load_best_at_end and self.weights is not None and state.best_step != state.step:
-            trainer.model.load_state_dict(self.weights)
+            load_model_state(trainer.model, self.weights)
 
 
 class EarlyStopping(Callback):

@@ -22,6 +22,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sftkit.callbacks import BestModel
+from sftkit.distributed import (is_sharded, load_model_state, load_optimizer_state, model_state,
+                                optimizer_state)
 from sftkit.errors import ConfigError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
 
@@ -32,37 +34,41 @@ def checkpoint_dir(run_folder: str | Path) -> Path:
     return Path(run_folder) / CHECKPOINT
 
 
-def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    # safetensors refuses tensors that share memory (tied embeddings): save each once, contiguous.
-    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-
-
 def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
-    """Write the trainer's full training state to `folder` atomically (see the module docstring)."""
+    """Write the trainer's full training state to `folder` atomically (see the module docstring).
+
+    Under torchrun every rank calls it (the log window is summed over the ranks, and under FSDP the
+    weights and optimizer state are gathered onto rank 0); only rank 0 writes.
+    """
     from sftkit.runs import _atomic_folder
 
     folder = Path(folder)
     state = trainer.state
+    window = _window_of_all_ranks(trainer)
+    if not (trainer.dist.is_main or is_sharded(trainer.model)):
+        return folder
+    weights = model_state(trainer.model)
+    optimizer = optimizer_state(trainer.model, trainer.optimizer)
+    broken = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    # Never replace the last good checkpoint. Under FSDP rank 0 alone sees the weights: all ranks agree.
+    if trainer.dist.any(bool(broken), trainer.device) if is_sharded(trainer.model) else broken:
+        raise TrainingError(f"step {state.step}: the weights are no longer finite ({broken[0] if broken else '...'}"
+                            f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}); the checkpoint "
+                            f"of step {_saved_step(folder)} is kept; try a lower lr or max_grad_norm")
+    if not trainer.dist.is_main:
+        return folder
     payload = {
         "state": dataclasses.asdict(state),
         "position": dict(trainer.position),
-        "optimizer": trainer.optimizer.state_dict(),
+        "optimizer": optimizer,
         "scheduler": trainer.scheduler.state_dict(),
         "scaler": trainer.scaler.state_dict(),
         "rng": {"torch": torch.get_rng_state(), "python": _python_rng(),
                 "numpy": _numpy_rng(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
         "config": trainer.config.to_dict(),
-        "window": {"loss": trainer.window["loss"].detach().cpu(), "micro": trainer.window["micro"],
-                   "examples": trainer.window["examples"], "tokens": trainer.window["tokens"],
-                   "grad_norm": None if trainer.window["grad_norm"] is None else float(trainer.window["grad_norm"])},
+        "window": window,
     }
-    weights = _cpu_state(trainer.model)
-    broken = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    if broken:  # never replace the last good checkpoint with a diverged one
-        raise TrainingError(f"step {state.step}: the weights are no longer finite ({broken[0]}"
-                            f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}); the checkpoint "
-                            f"of step {_saved_step(folder)} is kept; try a lower lr or max_grad_norm")
     best = _best_model(trainer)
     with _atomic_folder(folder) as tmp:
         save_file(weights, str(tmp / "model.safetensors"))
@@ -70,6 +76,16 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
             save_file({k: v.contiguous() for k, v in best.weights.items()}, str(tmp / "best.safetensors"))
         torch.save(payload, tmp / "state.pt")
     return folder
+
+
+def _window_of_all_ranks(trainer: Any) -> dict[str, Any]:
+    """The log window not yet reported, summed over the ranks (a collective when there are several):
+    restored into rank 0 alone, it gives the same next log record as the uninterrupted run."""
+    window = trainer.window
+    counts = [torch.tensor(float(window[k]), device=trainer.device) for k in ("micro", "examples", "tokens")]
+    loss, micro, examples, tokens = trainer.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
+    return {"loss": torch.tensor(loss), "micro": int(micro), "examples": int(examples), "tokens": int(tokens),
+            "grad_norm": None if window["grad_norm"] is None else float(window["grad_norm"])}
 
 
 def _saved_step(folder: Path) -> str:
@@ -101,20 +117,22 @@ def restore(trainer: Any, payload: dict[str, Any]) -> None:
                            "max_length", "group_by_length", "scheduler") if saved.get(k) != current.get(k)]
     if changed:
         raise ConfigError(f"resume: settings differ from the checkpoint's: {', '.join(changed)}")
-    trainer.model.load_state_dict(payload["model"])
-    trainer.optimizer.load_state_dict(payload["optimizer"])
+    load_model_state(trainer.model, payload["model"])
+    load_optimizer_state(trainer.model, trainer.optimizer, payload["optimizer"])
     trainer.scheduler.load_state_dict(payload["scheduler"])
     trainer.scaler.load_state_dict(payload["scaler"])
     for key, value in payload["state"].items():
         setattr(trainer.state, key, value)
     trainer.position.update(payload["position"])
     window = payload["window"]
+    if not trainer.dist.is_main:  # rank 0 carries the sums of every rank's window (see save_checkpoint)
+        window = {**window, "loss": torch.zeros(()), "micro": 0, "examples": 0, "tokens": 0}
     trainer.window.update(window, loss=window["loss"].to(trainer.device),
                           grad_norm=None if window["grad_norm"] is None else torch.tensor(window["grad_norm"]))
     best = _best_model(trainer)
     if best is not None:
         best.weights = payload["best"] if payload["best"] is not None else (
-            _cpu_state(trainer.model) if trainer.state.best_step == trainer.state.step else None)
+            model_state(trainer.model) if trainer.state.best_step == trainer.state.step else None)
     rng = payload["rng"]
     torch.set_rng_state(rng["torch"])
     random.setstate(_tuple_state(rng["python"]))
@@ -128,13 +146,14 @@ def _best_model(trainer: Any) -> BestModel | None:
 
 
 class Checkpoint(Callback):
-    """Writes a resumable checkpoint every `every` optimizer steps (rank 0 only)."""
+    """Writes a resumable checkpoint every `every` optimizer steps (rank 0 writes; the other ranks
+    take part in summing the log window and, under FSDP, in gathering the weights)."""
 
     def __init__(self, folder: str | Path, every: int) -> None:
         self.folder, self.every = Path(folder), every
 
     def on_step_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
-        if state.step % self.every == 0 and trainer.dist.is_main:
+        if state.step % self.every == 0:  # every rank: the window is summed over them; rank 0 writes
             save_checkpoint(trainer, self.folder)
 
 

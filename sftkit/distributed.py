@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 import torch.distributed as dist
+from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_optimizer_state_dict,
+                                                     set_model_state_dict, set_optimizer_state_dict)
 from torch.distributed.fsdp import FSDPModule, fully_shard
 
 
@@ -140,15 +142,49 @@ def local_parameter_count(model: torch.nn.Module) -> int:
     return sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters())
 
 
+def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The whole model's weights as CPU tensors. Under FSDP a collective (every rank must call it):
+    rank 0 gets the tensors, the other ranks an empty dict."""
+    if isinstance(model, FSDPModule):
+        model.reshard()
+        return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    # safetensors refuses tensors that share memory (tied embeddings): a contiguous copy of each.
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+
+
+def load_model_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load whole-model weights; under FSDP rank 0's are broadcast and every rank keeps its shards."""
+    if isinstance(model, FSDPModule):
+        model.reshard()  # the root unit may still be gathered from the last forward: back to shards first
+        set_model_state_dict(model, state, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    else:
+        model.load_state_dict(state)
+
+
+def optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The optimizer's state; under FSDP gathered whole onto rank 0 (a collective, keyed by parameter name)."""
+    if isinstance(model, FSDPModule):
+        return get_optimizer_state_dict(model, optimizer,
+                                        options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    return optimizer.state_dict()
+
+
+def load_optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    if isinstance(model, FSDPModule):
+        model.reshard()
+        set_optimizer_state_dict(model, optimizer, state,
+                                 options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    else:
+        optimizer.load_state_dict(state)
+
+
 def unshard(model: torch.nn.Module, ctx: Distributed) -> torch.nn.Module | None:
     """The whole model as a plain module on rank 0 (None on the others), e.g. to save it.
 
     A collective: every rank must call it. The weights are gathered into CPU memory on rank 0 only
     and loaded into a fresh instance of the model's own class, so the result is plain transformers.
     """
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
-    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    state = model_state(model)
     if not ctx.is_main:
         return None
     cls = next(c for c in type(model).__mro__ if not issubclass(c, FSDPModule))  # FSDP2 subclasses it

@@ -1,4 +1,5 @@
-"""Two processes under torchrun (gloo on CPU) follow a single-process run with the same global batch."""
+"""Two processes under torchrun (gloo on CPU), with DDP or FSDP, follow a single-process run with the same
+global batch; a killed multi-process run resumes to the same metrics."""
 
 import json
 import os
@@ -20,15 +21,17 @@ def setup(tmp_path_factory, toy_data):
     return write_project(tmp_path_factory.mktemp("dist"), toy_data, dropout=0.0)
 
 
-def _run(root: Path, name: str, procs: int, stop_at: int = 0, extra: str = "") -> subprocess.CompletedProcess:
+def _run(root: Path, name: str, procs: int, stop_at: int = 0, extra: str = "", script: Path = SCRIPT,
+         env: dict | None = None, expect_success: bool = True) -> subprocess.CompletedProcess:
     config = root / f"{name}.yaml"
     config.write_text(f"model: {root / 'tiny'}\ndataset: {root / 'reviews.csv'}\nepochs: 2\nbatch_size: 16\n"
                       f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\nprecision: fp32\noutput_dir: {root / name}\n"
                       f"run_name: run\n{extra}")
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
-    proc = subprocess.run([*launcher, str(SCRIPT), str(config)], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = subprocess.run([*launcher, str(script), str(config)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at), **(env or {})})
+    if expect_success:
+        assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
@@ -97,3 +100,30 @@ def test_stop_on_rank_zero_stops_every_rank(setup):
     metrics = json.loads((setup / "ddp_stop" / "run" / "metrics.json").read_text())
     assert max(r["step"] for r in history) == 4 and metrics["steps"] == 4
     assert metrics["stop_reason"] == "stopped from the monitor"
+
+
+@pytest.mark.parametrize("sharding", ["ddp", "fsdp"])
+def test_killed_run_resumes_to_the_same_metrics(setup, sharding):
+    settings = f"sharding: {sharding}\ncheckpoint_every: 5\neval_strategy: steps\neval_steps: 6\n"
+    _run(setup, f"{sharding}_whole", 2, extra=settings)
+    # Rank 0 kills itself (SIGKILL) at step 7; torchrun then ends rank 1. Step 5's checkpoint remains.
+    died = _run(setup, f"{sharding}_killed", 2, extra=settings, script=SCRIPT.parent / "train_then_die.py",
+                env={"DIE_AT_STEP": "7"}, expect_success=False)
+    assert died.returncode != 0
+    run = setup / f"{sharding}_killed" / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]
+    from sftkit.checkpoint import load_checkpoint
+
+    assert load_checkpoint(run / "checkpoint")["state"]["step"] == 5
+    _run(setup, f"{sharding}_killed", 2, extra=settings + "resume: true\n")
+    whole = setup / f"{sharding}_whole" / "run"
+    one = json.loads((whole / "log_history.json").read_text())
+    two = json.loads((run / "log_history.json").read_text())
+    assert [r["step"] for r in two] == [r["step"] for r in one]
+    for a, b in zip(one, two):
+        for key in ("train_loss", "eval_loss", "eval_accuracy"):
+            if key in a:
+                assert b[key] == pytest.approx(a[key], rel=1e-5, abs=1e-6), (a["step"], key)
+    a, b = (json.loads((r / "metrics.json").read_text()) for r in (whole, run))
+    assert b["best_step"] == a["best_step"]
+    assert b["test"] == pytest.approx(a["test"], rel=1e-5)
