@@ -287,6 +287,12 @@ def _coerce(key: str, value: Any, annotation: Any, source: str) -> Any:
             raise ConfigError(f"{source}: setting '{key}' must be a number, got {value!r}") from None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is str and isinstance(value, bool):
+        # YAML 1.1 reads a bare no/yes/off/on as a boolean: `eval_strategy: no` means the choice "no".
+        choices = {f.name: f.metadata.get("choices") for f in dataclasses.fields(TrainConfig)}.get(key) or ()
+        word = {False: "no", True: "yes"}[value]
+        if word in choices:
+            return word
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(f"{source}: setting '{key}' must be {kind.__name__}, got {value!r}")
     return value

@@ -10,6 +10,7 @@ run on N processes follows a single-process run with the same global batch size.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class Distributed:
             return cls()
         if not dist.is_initialized():
             dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+            # Leave the group before the interpreter tears down: a gloo group still alive at exit can
+            # abort the process ("terminate called without an active exception") after a finished run.
+            atexit.register(_leave_process_group)
         return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
     def device(self, device: torch.device) -> torch.device:
@@ -93,6 +97,11 @@ class Distributed:
         if not self.enabled:
             return flag
         return bool(self.sum(torch.tensor([float(flag)], device=device)).item() > 0)
+
+
+def _leave_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 @contextlib.contextmanager

@@ -87,3 +87,13 @@ def test_model_typo_refused_before_any_work():
     with pytest.raises(ConfigError, match="setting 'model'.*did you mean minilm"):
         TrainConfig(model="minilmm")
     assert TrainConfig(model="owner/some-model").model == "owner/some-model"  # a hub id: checked when loaded
+
+
+def test_a_bare_no_in_yaml_is_the_choice_no(tmp_path):
+    # YAML 1.1 reads `no` as False; for a setting whose choices include "no" it means that choice.
+    path = tmp_path / "c.yaml"
+    path.write_text("eval_strategy: no\n")
+    assert TrainConfig.from_file(path).eval_strategy == "no"
+    assert TrainConfig().with_overrides(["eval_strategy=no"]).eval_strategy == "no"
+    with pytest.raises(ConfigError, match="'scheduler' must be str"):
+        TrainConfig.from_dict({"scheduler": False})
