@@ -81,11 +81,10 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
 def _window_of_all_ranks(trainer: Any) -> dict[str, Any]:
     """The log window not yet reported, summed over the ranks (a collective when there are several):
     restored into rank 0 alone, it gives the same next log record as the uninterrupted run."""
-    window = trainer.window
-    counts = [torch.tensor(float(window[k]), device=trainer.device) for k in ("micro", "examples", "tokens")]
-    loss, micro, examples, tokens = trainer.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
+    loss, micro, examples, tokens = trainer.window_totals()
+    grad_norm = trainer.window["grad_norm"]
     return {"loss": torch.tensor(loss), "micro": int(micro), "examples": int(examples), "tokens": int(tokens),
-            "grad_norm": None if window["grad_norm"] is None else float(window["grad_norm"])}
+            "grad_norm": None if grad_norm is None else float(grad_norm)}
 
 
 def _saved_step(folder: Path) -> str:

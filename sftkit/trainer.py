@@ -222,11 +222,17 @@ class Trainer:
             return self.control.should_stop
         return False
 
+    def window_totals(self) -> list[float]:
+        """The log window not yet reported, summed over the ranks (a collective under torchrun):
+        [loss sum, micro-batches, examples, tokens]."""
+        window = self.window
+        counts = [torch.tensor(float(window[k]), device=self.device) for k in ("micro", "examples", "tokens")]
+        return self.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
+
     def _log_train(self, lr: float) -> None:
         """The only place the hot loop syncs with the device (and the ranks): once per log_every steps."""
         state, window = self.state, self.window
-        counts = [torch.tensor(float(window[k]), device=self.device) for k in ("micro", "examples", "tokens")]
-        loss_sum, micro, examples, tokens = self.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
+        loss_sum, micro, examples, tokens = self.window_totals()
         loss = loss_sum / max(micro, 1)
         if not math.isfinite(loss):
             first = int(window["first_bad"])  # 0 when another rank's loss went bad, not this one's
