@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import datetime
 import os
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -100,8 +101,16 @@ class Distributed:
 
 
 def _leave_process_group() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    if not dist.is_initialized():
+        return
+    try:  # every rank leaves together: none tears its side down while another still talks to it
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=120))
+        else:
+            dist.barrier()
+    except RuntimeError:  # another rank failed or left already: nothing to wait for
+        pass
+    dist.destroy_process_group()
 
 
 @contextlib.contextmanager
