@@ -125,8 +125,10 @@ class ChatCollator:
                 mask[j, at:at + n] = 1
                 at += n
             positions[j, at:] = torch.arange(width - at)  # padding: a sequence of its own, never in the loss
-        batch = {"input_ids": ids, "labels": labels, "n_examples": torch.tensor(len(rows)),
-                 "n_tokens": mask.sum()}
+        # Where the loss is, and the counts the log reports, found here on the host: the training
+        # step then never has to ask the GPU (a boolean index would, in every step).
+        batch = {"input_ids": ids, "labels": labels, "loss_positions": loss_positions(labels),
+                 "n_examples": len(rows), "n_tokens": sum(int(enc.lengths[r]) for r in rows)}
         if self.packing:
             batch["position_ids"] = positions
         else:
@@ -153,6 +155,13 @@ class ChatCollator:
                 best = (slots, [[r for r, _ in b] for b in bins])
         assert best is not None
         return best[1]
+
+
+def loss_positions(labels: torch.Tensor) -> torch.Tensor:
+    """Flat indices into the (rows x width) positions whose next token carries loss."""
+    predicts = torch.zeros_like(labels, dtype=torch.bool)
+    predicts[:, :-1] = labels[:, 1:] != IGNORE
+    return predicts.flatten().nonzero()[:, 0]
 
 
 def first_fit_decreasing(rows: list[int], lengths: list[int], width: int) -> list[list[tuple[int, int]]]:
@@ -182,17 +191,18 @@ def assistant_logits(model: torch.nn.Module, batch: dict[str, torch.Tensor]
     it returns the final hidden states and one position of logits, which is discarded.
     """
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
-    targets = batch["labels"][:, 1:]
-    keep = targets != IGNORE
-    rows = keep.nonzero()[:, 0]
+    # Integer positions, made by the collator on the host: gathering with them never syncs the device.
+    where = batch["loss_positions"] if "loss_positions" in batch else loss_positions(batch["labels"])
+    targets = batch["labels"].flatten().index_select(0, where + 1)  # the next token, same row
+    rows = where // batch["labels"].shape[1]
     head = _output_layer(model)
     # use_cache=False: a cache would switch off transformers' packed-sequence detection.
     if head is None:  # a model whose logits are more than a linear map of the last hidden state
-        logits = model(**inputs, use_cache=False).logits[:, :-1]
-        return logits[keep], targets[keep], rows
+        logits = model(**inputs, use_cache=False).logits
+        return logits.flatten(0, 1).index_select(0, where), targets, rows
     out = model(**inputs, use_cache=False, output_hidden_states=True, logits_to_keep=1)
-    hidden = out.hidden_states[-1][:, :-1]  # after the final norm (transformers ties it to last_hidden_state)
-    return head(hidden[keep]), targets[keep], rows
+    hidden = out.hidden_states[-1]  # after the final norm (transformers ties it to last_hidden_state)
+    return head(hidden.flatten(0, 1).index_select(0, where)), targets, rows
 
 
 def _output_layer(model: torch.nn.Module) -> torch.nn.Module | None:
@@ -269,7 +279,7 @@ class ChatTask:
         per_example = np.zeros(len(enc))
         batches = sorted_batches(enc.lengths, trainer.config.eval_batch_size)
         for rows, batch in zip(batches, make_loader(enc, batches, collate)):
-            batch = {k: v.to(device) for k, v in batch.items() if v.dim() == 2}
+            batch = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
             with trainer.autocast():
                 logits, targets, row_of = assistant_logits(model, batch)
             losses = F.cross_entropy(logits.float(), targets, reduction="none")

@@ -220,8 +220,6 @@ def validate(config: TrainConfig) -> None:
     if problem:  # a typo is refused before any work starts
         raise ConfigError(f"setting 'model': {problem}")
     _check_task(config)
-    if config.sharding == "fsdp" and config.lora_r:
-        raise ConfigError("setting 'sharding': fsdp does not yet combine with 'lora_r'; use ddp for LoRA")
     if config.resume and not config.run_name:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
     if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or

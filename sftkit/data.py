@@ -330,7 +330,9 @@ class Collator:
             seq = enc.input_ids[row]
             ids[j, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
             mask[j, : len(seq)] = 1
-        return {"input_ids": ids, "attention_mask": mask, "labels": torch.as_tensor(enc.labels[rows])}
+        # The counts the training log reports, as host numbers: reading them never waits for a GPU.
+        return {"input_ids": ids, "attention_mask": mask, "labels": torch.as_tensor(enc.labels[rows]),
+                "n_examples": len(rows), "n_tokens": int(enc.lengths[rows].sum())}
 
 
 def make_loader(encoded: Encoded, batches: list[list[int]], collate_fn: Any = None, *, pin_memory: bool = False,

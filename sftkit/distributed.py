@@ -205,10 +205,14 @@ def unshard(model: torch.nn.Module, ctx: Distributed) -> torch.nn.Module | None:
     state = model_state(model)
     if not ctx.is_main:
         return None
-    cls = next(c for c in type(model).__mro__ if not issubclass(c, FSDPModule))  # FSDP2 subclasses it
+    from sftkit.lora import is_lora, same_adapters
     from sftkit.models import quiet_transformers
 
+    base = model.get_base_model() if is_lora(model) else model  # type: ignore[operator]
+    cls = next(c for c in type(base).__mro__ if not issubclass(c, FSDPModule))  # FSDP2 subclasses it
     with quiet_transformers():
-        plain = cls(model.config)
+        plain = cls(base.config)
+    if is_lora(model):  # the same adapters on a fresh copy, so that the state's names and shapes fit
+        plain = same_adapters(plain, model)
     plain.load_state_dict(state)
     return plain.eval()

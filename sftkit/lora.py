@@ -6,8 +6,9 @@ TrainConfig and merges the adapters so that a saved run loads with plain transfo
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -28,8 +29,7 @@ def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, 
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type=task_type)
     torch.manual_seed(seed)
     try:
-        with warnings.catch_warnings():  # peft calls a transformers method that transformers 5 renamed
-            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        with _peft_quietly():
             return get_peft_model(model, config)
     except ValueError as err:  # peft names the modules it could not find
         raise ConfigError(f"setting 'lora_targets' ({targets!r}) does not fit this model: {err}") from None
@@ -39,6 +39,21 @@ def is_lora(model: torch.nn.Module) -> bool:
     from peft import PeftModel
 
     return isinstance(model, PeftModel)
+
+
+def same_adapters(model: torch.nn.Module, like: torch.nn.Module) -> torch.nn.Module:
+    """`model` wrapped in adapters configured as those of the PEFT model `like` (weights not copied)."""
+    from peft import get_peft_model
+
+    with _peft_quietly():
+        return get_peft_model(model, like.peft_config["default"])  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def _peft_quietly() -> Iterator[None]:
+    with warnings.catch_warnings():  # peft calls a transformers method that transformers 5 renamed
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def merge_lora(model: torch.nn.Module) -> torch.nn.Module:

@@ -47,7 +47,8 @@ class ClassificationTask:
         return Collator(encoded)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        # No attention mask where nothing is padded (sftkit.masks.HostMasks)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
         return F.cross_entropy(logits.float(), batch["labels"])
 
     @torch.inference_mode()

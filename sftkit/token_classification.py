@@ -319,7 +319,7 @@ class TokenClassificationTask:
         return TokenCollator(encoded)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
         return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
 
     def evaluate(self, trainer: Any, split: str) -> TokenClassificationResult:

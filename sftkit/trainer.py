@@ -23,6 +23,7 @@ from sftkit.data import Encoded, length_grouped_batches, make_loader, random_bat
 from sftkit.distributed import Distributed
 from sftkit.errors import ConfigError, DataError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
+from sftkit.masks import HostMasks, host_masks_fit, is_causal
 from sftkit.tasks import ClassificationTask, Task
 
 
@@ -153,6 +154,8 @@ class Trainer:
         optimizer, scheduler, scaler, window = self.optimizer, self.scheduler, self.scaler, self.window
         pin = self.device.type == "cuda"
         collate = self.task.collator(train)
+        if host_masks_fit(self.model):  # attention masks made on the host: no device sync per forward
+            collate = HostMasks(collate, causal=is_causal(self.model))
         self.emit("on_fit_start")
 
         self._window_start = time.perf_counter()
@@ -165,7 +168,7 @@ class Trainer:
             self.emit("on_epoch_start")
             loader = make_loader(train, batches[done:], collate, pin_memory=pin)
             for micro, batch in enumerate(loader, start=done):
-                # Counted on the CPU tensors: no device sync. A packed batch says how many it holds.
+                # Counted on the host: no device sync. A packed batch says how many it holds.
                 n_examples, n_tokens = batch.pop("n_examples", None), batch.pop("n_tokens", None)
                 window["examples"] += int(n_examples) if n_examples is not None else len(batch["input_ids"])
                 window["tokens"] += int(n_tokens if n_tokens is not None else batch["attention_mask"].sum())

@@ -14,6 +14,7 @@ from sftkit.chat import ChatCollator, ChatTask, encode_chats, first_fit_decreasi
 from sftkit.chat_data import load_chat_data, made_instructions
 from sftkit.config import chat_config
 from sftkit.lora import apply_lora, merge_lora, parameter_counts
+from sftkit.masks import HostMasks
 
 CONVERSATION = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
                 {"role": "user", "content": "Again?"}, {"role": "assistant", "content": "Yes, again."}]
@@ -71,8 +72,13 @@ def test_packed_loss_equals_unpacked_loss(tiny_lm, instructions):
         # Control: the same packed rows without restarted positions let conversations see each other.
         leaky = {k: v for k, v in packed.items() if k != "position_ids"}
         loss_leaky = task.loss(model, leaky)
+        # The masks the training loop makes on the host (sftkit.masks) give the same losses.
+        host_packed = task.loss(model, HostMasks(ChatCollator(enc, packing=True), causal=True)(rows))
+        host_unpacked = task.loss(model, HostMasks(ChatCollator(enc), causal=True)(rows))
     assert abs(loss_packed.item() - loss_unpacked.item()) < 1e-5
     assert abs(loss_leaky.item() - loss_unpacked.item()) > 1e-4
+    assert abs(host_packed.item() - loss_unpacked.item()) < 1e-5
+    assert abs(host_unpacked.item() - loss_unpacked.item()) < 1e-5
 
 
 def test_truncation_is_counted_not_dropped(tiny_lm):

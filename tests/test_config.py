@@ -25,7 +25,6 @@ def test_defaults_are_valid_and_documented():
     ({"device": "cuda:abc"}, "device"),
     ({"lr": float("nan")}, "lr"),
     ({"epochs": float("inf")}, "epochs"),
-    ({"sharding": "fsdp", "lora_r": 8}, "sharding"),
 ])
 def test_bad_settings_name_the_field(values, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):

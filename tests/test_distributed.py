@@ -21,14 +21,22 @@ def setup(tmp_path_factory, toy_data):
     return write_project(tmp_path_factory.mktemp("dist"), toy_data, dropout=0.0)
 
 
+LAUNCHERS = {  # accelerate needs --multi_gpu on a machine without GPUs; it then runs torchrun's processes on gloo
+    "torchrun": lambda procs: [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"],
+    "accelerate": lambda procs: [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+                                 f"--num_processes={procs}", "--num_machines=1", "--mixed_precision=no",
+                                 "--dynamo_backend=no"],
+}
+
+
 def _run(root: Path, name: str, procs: int, stop_at: int = 0, extra: str = "", script: Path = SCRIPT,
-         env: dict | None = None, expect_success: bool = True) -> subprocess.CompletedProcess:
+         env: dict | None = None, expect_success: bool = True, launcher: str = "torchrun") -> subprocess.CompletedProcess:
     config = root / f"{name}.yaml"
     config.write_text(f"model: {root / 'tiny'}\ndataset: {root / 'reviews.csv'}\nepochs: 2\nbatch_size: 16\n"
                       f"lr: 5e-3\nlog_every: 2\ngroup_by_length: false\nprecision: fp32\noutput_dir: {root / name}\n"
                       f"run_name: run\n{extra}")
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
-    proc = subprocess.run([*launcher, str(script), str(config)], capture_output=True, text=True, timeout=600,
+    proc = subprocess.run([*LAUNCHERS[launcher](procs), str(script), str(config)], capture_output=True, text=True,
+                          timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1", "STOP_AT_STEP": str(stop_at), **(env or {})})
     if expect_success:
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -53,9 +61,12 @@ def _assert_same_run(single: Path, other: Path) -> None:
     assert metrics[1]["accuracy"] == pytest.approx(metrics[0]["accuracy"], abs=0.02)
 
 
-def test_two_processes_match_one(setup, single):
-    _run(setup, "ddp", 2)
-    _assert_same_run(single, setup / "ddp" / "run")
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_processes_match_one(setup, single, launcher):
+    _run(setup, f"ddp_{launcher}", 2, launcher=launcher)
+    run = setup / f"ddp_{launcher}" / "run"
+    _assert_same_run(single, run)
+    assert json.loads((run / "metrics.json").read_text())["distributed"]["world_size"] == 2
 
 
 def test_fsdp_shards_and_matches_one_process(setup, single):
@@ -81,6 +92,31 @@ def test_fsdp_shards_and_matches_one_process(setup, single):
     assert again["accuracy"] == pytest.approx(metrics["accuracy"])
 
 
+def test_fsdp_with_lora_matches_one_process(setup):
+    # Adapters on a sharded model: frozen and trained weights share FSDP2 units; the run folder gets
+    # the merged, plain model, as a one-process LoRA run does.
+    lora = "lora_r: 8\nlora_alpha: 16\nlora_dropout: 0.0\nlr: 3e-2\n"
+    _run(setup, "lora_single", 1, extra=lora)
+    proc = _run(setup, "lora_fsdp", 2, extra=lora + "sharding: fsdp\n")
+    assert proc.stderr.count("Traceback") == 0
+    single, run = setup / "lora_single" / "run", setup / "lora_fsdp" / "run"
+    _assert_same_run(single, run)
+    from transformers import AutoModelForSequenceClassification
+
+    saved = AutoModelForSequenceClassification.from_pretrained(run / "model")
+    reference = AutoModelForSequenceClassification.from_pretrained(single / "model")
+    start = AutoModelForSequenceClassification.from_pretrained(setup / "tiny")
+    assert saved.state_dict().keys() == reference.state_dict().keys()  # merged: no adapter weights left
+    for (name, a), (_, b) in zip(saved.state_dict().items(), reference.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-3), name
+    # Control: training moved the weights far more than that tolerance.
+    moved = max((a - start.state_dict()[k]).abs().max().item() for k, a in saved.state_dict().items())
+    assert moved > 2e-2
+    one, two = (json.loads((r / "metrics.json").read_text()) for r in (single, run))
+    assert two["trainable_parameters"] == one["trainable_parameters"] < sum(p.numel() for p in saved.parameters()) / 5
+    assert two["distributed"]["sharding"] == "fsdp"
+
+
 def test_only_rank_zero_writes_and_feeds_the_monitor(setup):
     proc = _run(setup, "ddp_monitor", 2)
     out = setup / "ddp_monitor"
@@ -102,9 +138,11 @@ def test_stop_on_rank_zero_stops_every_rank(setup):
     assert metrics["stop_reason"] == "stopped from the monitor"
 
 
-@pytest.mark.parametrize("sharding", ["ddp", "fsdp"])
+@pytest.mark.parametrize("sharding", ["ddp", "fsdp", "fsdp_lora"])
 def test_killed_run_resumes_to_the_same_metrics(setup, sharding):
-    settings = f"sharding: {sharding}\ncheckpoint_every: 5\neval_strategy: steps\neval_steps: 6\n"
+    settings = f"sharding: {sharding.split('_')[0]}\ncheckpoint_every: 5\neval_strategy: steps\neval_steps: 6\n"
+    if sharding.endswith("lora"):  # the checkpoint holds the adapters and their optimizer state too
+        settings += "lora_r: 4\nlora_dropout: 0.0\nlr: 3e-2\n"
     _run(setup, f"{sharding}_whole", 2, extra=settings)
     # Rank 0 kills itself (SIGKILL) at step 7; torchrun then ends rank 1. Step 5's checkpoint remains.
     died = _run(setup, f"{sharding}_killed", 2, extra=settings, script=SCRIPT.parent / "train_then_die.py",
