@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from sftkit.chat_data import Message
 from sftkit.data import Encoded, column, make_loader, sorted_batches
 from sftkit.errors import DataError, ModelError
+from sftkit.masks import model_mask
 
 IGNORE = -100  # label of a position that carries no loss (PyTorch's cross-entropy default)
 
@@ -190,7 +191,8 @@ def assistant_logits(model: torch.nn.Module, batch: dict[str, torch.Tensor]
     chat model. The model is still called as a whole (through DDP's forward where it is wrapped);
     it returns the final hidden states and one position of logits, which is discarded.
     """
-    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    inputs = {k: batch[k] for k in ("input_ids", "position_ids") if k in batch}
+    inputs["attention_mask"] = model_mask(batch)  # None for packed rows without a host-made mask
     # Integer positions, made by the collator on the host: gathering with them never syncs the device.
     where = batch["loss_positions"] if "loss_positions" in batch else loss_positions(batch["labels"])
     targets = batch["labels"].flatten().index_select(0, where + 1)  # the next token, same row

@@ -4,9 +4,11 @@ Given a 2-D padding mask, transformers asks the device whether the mask can be s
 (`mask.all()`); given packed position ids, it asks where the packed sequences start. On a GPU each
 question is a host-device sync in every forward pass: the host stops queueing work until the
 device has caught up. The collator knows both answers on the host already. So for models that run
-PyTorch's SDPA attention, `HostMasks` gives the batch the finished boolean 4-D mask (True: may
-attend), which transformers passes through as it is. A bidirectional model with nothing padded
-gets no mask at all, which also lets SDPA pick its fastest (flash) kernel.
+PyTorch's SDPA attention, `HostMasks` adds to the batch `sdpa_mask`: the finished boolean 4-D mask
+(True: may attend), which transformers passes through as it is, or None for a bidirectional model
+with nothing padded (no mask at all, which also lets SDPA pick its fastest, flash, kernel). The
+batch's own 2-D `attention_mask` stays as it was, for tasks that use it otherwise (pooling, say);
+sftkit's tasks give the model `model_mask(batch)`.
 
 Only model families whose mask is plain (full attention, causal or bidirectional; no sliding
 windows, chunks or softcaps in the mask) get host masks; tests/test_masks.py checks each family's
@@ -73,10 +75,10 @@ class HostMasks:
 
     def __call__(self, rows: list[int]) -> Batch:
         batch = self.collate(rows)
-        if "n_tokens" not in batch and "attention_mask" in batch:
-            batch["n_tokens"] = int(batch["attention_mask"].sum())  # counted before the 2-D mask goes
-        mask = four_d_mask(batch, causal=self.causal)
-        batch.pop("attention_mask", None)
-        if mask is not None:
-            batch["attention_mask"] = mask
+        batch["sdpa_mask"] = four_d_mask(batch, causal=self.causal)
         return batch
+
+
+def model_mask(batch: Batch) -> torch.Tensor | None:
+    """The attention mask to give the model: the host-made one where there is one, else the 2-D one."""
+    return batch["sdpa_mask"] if "sdpa_mask" in batch else batch.get("attention_mask")

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from sftkit.data import Collator, Encoded, column, encode, make_loader, sorted_batches
 from sftkit.errors import DataError
+from sftkit.masks import model_mask
 from sftkit.metrics import EvalResult, classification_metrics
 
 
@@ -47,8 +48,7 @@ class ClassificationTask:
         return Collator(encoded)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        # No attention mask where nothing is padded (sftkit.masks.HostMasks)
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
+        logits = model(input_ids=batch["input_ids"], attention_mask=model_mask(batch)).logits
         return F.cross_entropy(logits.float(), batch["labels"])
 
     @torch.inference_mode()

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
 from sftkit.data import Collator, Encoded, column, make_loader, sorted_batches
 from sftkit.errors import DataError, ModelError
+from sftkit.masks import model_mask
 
 IGNORE = -100  # cross-entropy's ignore_index: positions that carry no tag
 
@@ -319,7 +320,7 @@ class TokenClassificationTask:
         return TokenCollator(encoded)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")).logits
+        logits = model(input_ids=batch["input_ids"], attention_mask=model_mask(batch)).logits
         return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
 
     def evaluate(self, trainer: Any, split: str) -> TokenClassificationResult:

@@ -172,7 +172,7 @@ class Trainer:
                 n_examples, n_tokens = batch.pop("n_examples", None), batch.pop("n_tokens", None)
                 window["examples"] += int(n_examples) if n_examples is not None else len(batch["input_ids"])
                 window["tokens"] += int(n_tokens if n_tokens is not None else batch["attention_mask"].sum())
-                batch = {k: v.to(self.device, non_blocking=pin) for k, v in batch.items()}
+                batch = {k: v if v is None else v.to(self.device, non_blocking=pin) for k, v in batch.items()}
                 accumulating = bool((micro + 1) % cfg.grad_accum_steps) and micro + 1 < len(batches)
                 with self.dist.no_sync(model, accumulating):
                     with self.autocast():

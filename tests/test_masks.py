@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
-from sftkit.masks import PLAIN_MASK_FAMILIES, HostMasks, host_masks_fit, is_causal
+from sftkit.masks import PLAIN_MASK_FAMILIES, HostMasks, host_masks_fit, is_causal, model_mask
 
 CAUSAL = {"llama", "qwen2", "qwen3"}
 SIZES = dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
@@ -35,7 +35,8 @@ def padded_batch(lengths: list[int]) -> dict[str, torch.Tensor]:
 
 def outputs(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """The last layer's hidden state at every position (classifiers' logits come from these)."""
-    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    inputs = {k: batch[k] for k in ("input_ids", "position_ids") if k in batch}
+    inputs["attention_mask"] = model_mask(batch)  # the host-made mask where there is one
     with torch.no_grad():
         extra = {"use_cache": False} if "position_ids" in inputs else {}  # a cache switches off packed detection
         return model(**inputs, **extra, output_hidden_states=True).hidden_states[-1]
@@ -48,12 +49,12 @@ def test_host_mask_gives_the_same_outputs(family, lengths):
     assert host_masks_fit(model) and is_causal(model) == (family in CAUSAL)
     batch = padded_batch(lengths)
     host = HostMasks(lambda rows: dict(batch), causal=is_causal(model))(list(range(len(lengths))))
-    assert host["n_tokens"] == sum(lengths)
+    assert host["attention_mask"] is batch["attention_mask"]  # kept as it was, for tasks that use it
     if len(set(lengths)) == 1 and family not in CAUSAL:  # nothing padded: no mask at all
-        assert "attention_mask" not in host
+        assert host["sdpa_mask"] is None
     else:
         queries = max(lengths) if family in CAUSAL else 1  # bidirectional: one row for all queries
-        assert host["attention_mask"].shape == (len(lengths), 1, queries, max(lengths))
+        assert host["sdpa_mask"].shape == (len(lengths), 1, queries, max(lengths))
     theirs, ours = outputs(model, batch), outputs(model, host)
     real = batch["attention_mask"].bool()  # padded positions' outputs are never used
     torch.testing.assert_close(ours[real], theirs[real], atol=1e-5, rtol=1e-5)
@@ -67,7 +68,7 @@ def test_packed_host_mask_keeps_sequences_apart(family):
     ids = torch.randint(3, 64, positions.shape, generator=torch.Generator().manual_seed(2))
     batch = {"input_ids": ids, "position_ids": positions}
     host = HostMasks(lambda rows: dict(batch), causal=True)([0, 1])
-    assert host["attention_mask"].shape == (2, 1, 7, 7)
+    assert host["sdpa_mask"].shape == (2, 1, 7, 7)
     theirs, ours = outputs(model, batch), outputs(model, host)
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
     # Control: without the block mask, later sequences see earlier ones and the outputs change.
