@@ -11,8 +11,10 @@ batch's own 2-D `attention_mask` stays as it was, for tasks that use it otherwis
 sftkit's tasks give the model `model_mask(batch)`.
 
 Only model families whose mask is plain (full attention, causal or bidirectional; no sliding
-windows, chunks or softcaps in the mask) get host masks; tests/test_masks.py checks each family's
-outputs against transformers' own mask. Others keep the 2-D mask and transformers' sync.
+windows or chunks) get host masks; tests/test_masks.py checks each family's outputs against
+transformers' own mask. Others keep the 2-D mask and transformers' sync, and so do causal batches
+whose mask would exceed MAX_HOST_MASK_BYTES (rows x width x width booleans: long sequences), where
+copying the mask would cost more than the sync.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import torch
 
 # Families whose transformers mask is exactly padding (+ causal) (+ packed blocks), as tested.
 PLAIN_MASK_FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert", "electra", "llama", "qwen2", "qwen3")
+
+MAX_HOST_MASK_BYTES = 64 * 2**20
 
 Batch = dict[str, Any]
 
@@ -75,7 +79,9 @@ class HostMasks:
 
     def __call__(self, rows: list[int]) -> Batch:
         batch = self.collate(rows)
-        batch["sdpa_mask"] = four_d_mask(batch, causal=self.causal)
+        n, width = batch["input_ids"].shape
+        if not self.causal or n * width * width <= MAX_HOST_MASK_BYTES:
+            batch["sdpa_mask"] = four_d_mask(batch, causal=self.causal)
         return batch
 
 

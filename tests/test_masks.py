@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
+from sftkit import masks
 from sftkit.masks import PLAIN_MASK_FAMILIES, HostMasks, host_masks_fit, is_causal, model_mask
 
 CAUSAL = {"llama", "qwen2", "qwen3"}
@@ -80,3 +81,12 @@ def test_families_with_other_masks_keep_transformers_mask():
     assert not host_masks_fit(tiny_model("llama", attn_implementation="eager"))
     assert not host_masks_fit(tiny_model("qwen2", use_sliding_window=True, sliding_window=4, max_window_layers=0))
     assert not host_masks_fit(torch.nn.Linear(2, 2))
+
+
+def test_a_causal_mask_too_large_to_copy_is_left_to_transformers(monkeypatch):
+    batch = padded_batch([7, 4, 2])
+    monkeypatch.setattr(masks, "MAX_HOST_MASK_BYTES", 3 * 7 * 7 - 1)
+    assert "sdpa_mask" not in HostMasks(lambda rows: dict(batch), causal=True)([0, 1, 2])
+    assert "sdpa_mask" in HostMasks(lambda rows: dict(batch), causal=False)([0, 1, 2])  # (rows, 1, 1, width)
+    monkeypatch.setattr(masks, "MAX_HOST_MASK_BYTES", 3 * 7 * 7)
+    assert HostMasks(lambda rows: dict(batch), causal=True)([0, 1, 2])["sdpa_mask"].numel() == 3 * 7 * 7
