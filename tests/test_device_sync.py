@@ -32,7 +32,7 @@ READS_A_VALUE = {aten._local_scalar_dense.default, aten.is_nonzero.default, aten
 SHAPE_FROM_VALUES = {aten.nonzero.default, aten.masked_select.default, aten._unique2.default,
                      aten.unique_consecutive.default, aten.unique_dim.default, aten.repeat_interleave.Tensor}
 BOOLEAN_INDEXING = {aten.index.Tensor, aten.index_put.default, aten.index_put_.default}
-HOST_BY_DESIGN = ("torch/utils/data/", "torch/optim/optimizer.py")
+WRAPPERS = ("utils/_python_dispatch", "torch/_compile.py", "torch/_dynamo/")  # decorators' frames, not callers
 
 
 class DeviceSyncs(TorchDispatchMode):
@@ -47,14 +47,23 @@ class DeviceSyncs(TorchDispatchMode):
         syncs = func in READS_A_VALUE or func in SHAPE_FROM_VALUES or (
             func in BOOLEAN_INDEXING and any(t is not None and t.dtype in (torch.bool, torch.uint8) for t in args[1]))
         if syncs:
-            frames = traceback.extract_stack()
-            files = [f.filename.replace("\\", "/") for f in frames]
-            if not any(part in name for name in files for part in HOST_BY_DESIGN):
+            frames = [f for f in traceback.extract_stack() if f.filename != __file__ and not any(
+                wrapper in f.filename.replace("\\", "/") for wrapper in WRAPPERS)]
+            if not host_by_design(frames):
                 place = next(f"{f.filename.split('/')[-1]}:{f.lineno} {f.name}" for f in reversed(frames)
-                             if "/torch/" not in f.filename and f.filename != __file__)  # the caller, not torch
+                             if "/torch/" not in f.filename.replace("\\", "/"))  # the caller, not torch
                 logging = any(f.name == "_log_train" for f in frames)
                 (self.logging if logging else self.in_step)[f"{func} at {place}"] += 1
         return func(*args, **(kwargs or {}))
+
+
+def host_by_design(frames: list[traceback.FrameSummary]) -> bool:
+    """Collation inside the DataLoader (before the copy to the device), or torch reading AdamW's step
+    count, a host tensor in its non-capturable mode (`_get_value` itself, nothing else in the step)."""
+    files = [f.filename.replace("\\", "/") for f in frames]
+    innermost = frames[-1]
+    return (any("torch/utils/data/" in name for name in files)
+            or (innermost.name == "_get_value" and files[-1].endswith("torch/optim/optimizer.py")))
 
 
 def fit_watched(trainer: Trainer) -> DeviceSyncs:
