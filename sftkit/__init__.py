@@ -3,27 +3,46 @@
     from sftkit import TrainConfig, train
     result = train(TrainConfig(epochs=1))
     print(result.test.report())
+
+Names are imported when first used (PEP 562): reading run folders (`sftkit.runs`, the JupyterLab
+sidebar, reports) does not pay for importing torch and transformers.
 """
 
-from sftkit.api import RunResult, evaluate, predict, prepare_data, stratified_subset, tfidf_baseline, train
-from sftkit.assets import load_dataset, load_model
-from sftkit.callbacks import BestModel, ConsoleProgress, EarlyStopping, Recorder
-from sftkit.causal_lm import load_causal_lm, tiny_causal_lm
-from sftkit.config import TrainConfig, field_info
-from sftkit.errors import AssetMissingError, ConfigError, DataError, ModelError, SftkitError, TrainingError
-from sftkit.events import EVENTS, Callback, TrainerControl, TrainerState
-from sftkit.metrics import EvalResult
-from sftkit.models import load_classifier, load_trained, tiny_classifier
-from sftkit.runs import compare_runs, list_runs, load_run
-from sftkit.trainer import Trainer
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "EVENTS", "AssetMissingError", "BestModel", "Callback", "ConfigError", "ConsoleProgress", "DataError",
-    "EarlyStopping", "EvalResult", "ModelError", "Recorder", "RunResult", "SftkitError", "TrainConfig",
-    "Trainer", "TrainerControl", "TrainerState", "TrainingError", "compare_runs", "evaluate", "field_info",
-    "list_runs", "load_classifier", "load_dataset", "load_model", "load_run", "load_trained", "predict",
-    "prepare_data", "stratified_subset", "tfidf_baseline", "tiny_classifier", "train",
-    "load_causal_lm", "tiny_causal_lm",
-]
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(["RunResult", "evaluate", "predict", "prepare_data", "stratified_subset", "tfidf_baseline",
+                     "train"], "sftkit.api"),
+    **dict.fromkeys(["load_dataset", "load_model"], "sftkit.assets"),
+    **dict.fromkeys(["BestModel", "ConsoleProgress", "EarlyStopping", "Recorder"], "sftkit.callbacks"),
+    **dict.fromkeys(["load_causal_lm", "tiny_causal_lm"], "sftkit.causal_lm"),
+    **dict.fromkeys(["TrainConfig", "field_info"], "sftkit.config"),
+    **dict.fromkeys(["AssetMissingError", "ConfigError", "DataError", "ModelError", "SftkitError",
+                     "TrainingError"], "sftkit.errors"),
+    **dict.fromkeys(["EVENTS", "Callback", "TrainerControl", "TrainerState"], "sftkit.events"),
+    "EvalResult": "sftkit.metrics",
+    **dict.fromkeys(["load_classifier", "load_trained", "tiny_classifier"], "sftkit.models"),
+    **dict.fromkeys(["clear_runs", "compare_runs", "delete_run", "find_runs", "list_runs", "load_run", "read_status",
+                     "rename_run"], "sftkit.runs"),
+    "Trainer": "sftkit.trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sftkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -13,16 +13,18 @@ import numpy as np
 import torch
 
 from sftkit.assets import load_dataset
-from sftkit.checkpoint import Checkpoint, checkpoint_dir, load_checkpoint
+from sftkit.checkpoint import Checkpoint, checkpoint_dir, discard_checkpoint, load_checkpoint
 from sftkit.config import TrainConfig
 from sftkit.data import column, encode, make_loader, sorted_batches
 from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
-from sftkit.errors import DataError
+from sftkit.errors import ConfigError, DataError
 from sftkit.events import Callback
-from sftkit.metrics import EvalResult
+from sftkit.metrics import EvalResult, most_confused
 from sftkit.models import load_classifier, load_trained
-from sftkit.runs import default_run_name, save_run
+from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run
 from sftkit.trainer import Trainer, pick_device
+
+SAMPLE_GENERATIONS = 4  # a chat run's test prompts answered at the end, for its run view and report
 
 
 @dataclass
@@ -86,11 +88,17 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     """Fine-tune as the config says, evaluate on the test split and write a run folder.
 
     `data` and `model` (a `(model, tokenizer)` pair) override what the config names,
-    for notebooks that prepare their own. Under torchrun/accelerate every rank trains;
-    only rank 0 runs the given callbacks (displays) and writes the run folder.
+    for notebooks that prepare their own. `save=False` writes nothing (an in-memory run);
+    otherwise the run folder is written as the run goes, with the model unless `save_model` is
+    false. Under torchrun/accelerate every rank trains; only rank 0 runs the given callbacks
+    (displays) and writes the run folder.
     """
     config = config or TrainConfig()
     device = pick_device(config.device)  # a GPU that is not there is refused before any loading
+    dist = Distributed.from_env(device.type)
+    writes = save is not False and dist.is_main
+    folder = _agreed_run_folder(config, dist, device) if writes else \
+        Path(config.output_dir) / (config.run_name or default_run_name(config))
     data = data if data is not None else prepare_data(config)
     chat = config.task == "chat"
     labels = [] if chat else list(data["train"].features["label"].names)
@@ -100,11 +108,63 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
 
         net = apply_lora(net, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                          targets=config.lora_targets, task=config.task, seed=config.seed)
-    is_main = Distributed.from_env(device.type).is_main
-    folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
+    recorder = RunRecorder(folder) if writes else None
     extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
-    trainer = Trainer(net, tokenizer, config, data, callbacks=[*extra, *(callbacks if is_main else ())])
+    trainer = Trainer(net, tokenizer, config, data,
+                      callbacks=[*extra, *([recorder] if recorder else []), *(callbacks if dist.is_main else ())])
     resume_from = load_checkpoint(checkpoint_dir(folder)) if config.resume else None
+    if recorder is not None:
+        recorder.start(config)
+    try:
+        result = _fit_and_evaluate(trainer, config, data, labels, resume_from, baseline)
+    except KeyboardInterrupt:
+        if recorder is not None:
+            recorder.finish("stopped", stop_reason="interrupted (Ctrl-C)")
+        raise
+    except BaseException as err:
+        if recorder is not None:
+            recorder.finish("failed", error=f"{type(err).__name__}: {err}")
+        raise
+    test, validation, metrics = result
+    if is_sharded(trainer.model):  # FSDP: every rank gathers, rank 0 keeps a plain model to save and use
+        trainer.model = unshard(trainer.model, trainer.dist) or trainer.model
+    if recorder is None:
+        return RunResult(trainer, test, validation, metrics, None)
+    keep_model = config.save_model if save is None else save
+    try:
+        if keep_model and config.lora_r:  # the saved model is plain transformers: adapters folded into the weights
+            from sftkit.lora import merge_lora
+
+            trainer.model = merge_lora(trainer.model)
+        evaluation = _evaluation_record(test, trainer, data, config)
+        save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
+                 evaluation=evaluation, model=trainer.model if keep_model else None, tokenizer=tokenizer)
+    except BaseException as err:
+        recorder.finish("failed", error=f"saving the run: {type(err).__name__}: {err}")
+        raise
+    status = final_status(trainer.state.stop_reason)
+    if status == "completed":  # a stopped run keeps its checkpoint, to be resumed
+        discard_checkpoint(folder)
+    recorder.finish(status, stop_reason=trainer.state.stop_reason,
+                    main_value=test.summary()["loss" if chat else "accuracy"])
+    return RunResult(trainer, test, validation, metrics, folder)
+
+
+def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.device) -> Path:
+    """Rank 0's run folder, checked before any work; under torchrun every rank learns if it was refused."""
+    problem: ConfigError | None = None
+    folder = None
+    try:
+        folder = run_folder_for(config)
+    except ConfigError as err:
+        problem = err
+    if dist.any(problem is not None, device):
+        raise problem or ConfigError("rank 0 refused the run folder (see its error)")
+    return folder
+
+
+def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.DatasetDict, labels: list[str],
+                      resume_from: dict[str, Any] | None, baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
     started = time.perf_counter()
     trainer.fit(resume_from=resume_from)
     train_seconds = time.perf_counter() - started
@@ -126,17 +186,30 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     if trainer.dist.enabled:
         metrics["distributed"] = {"world_size": trainer.dist.world_size, "sharding": config.sharding,
                                   "weights_on_rank_0": local_parameter_count(trainer.model)}
-    if is_sharded(trainer.model):  # FSDP: every rank gathers, rank 0 keeps a plain model to save and use
-        trainer.model = unshard(trainer.model, trainer.dist) or trainer.model
-    if not (is_main and (config.save_model if save is None else save)):
-        return RunResult(trainer, test, validation, metrics, None)
-    if config.lora_r:  # the saved model is plain transformers: adapters folded into the weights
-        from sftkit.lora import merge_lora
+    return test, validation, metrics
 
-        trainer.model = merge_lora(trainer.model)
-    save_run(folder, config=config, metrics=metrics, log_history=trainer.state.log_history,
-             model=trainer.model, tokenizer=tokenizer)
-    return RunResult(trainer, test, validation, metrics, folder)
+
+def _evaluation_record(test: Any, trainer: Trainer, data: hf_datasets.DatasetDict,
+                       config: TrainConfig) -> dict[str, Any]:
+    """The test evaluation in detail, for run views and reports that have no kernel."""
+    if config.task == "chat":
+        from sftkit.chat import generate, split_prompts
+
+        sample = data["test"].select(range(min(SAMPLE_GENERATIONS, len(data["test"]))))
+        prompts, references = split_prompts(sample)
+        replies = generate(trainer.model, trainer.tokenizer, prompts, max_new_tokens=48)
+        return {"task": "chat", "split": "test",
+                "generations": [{"prompt": p[-1]["content"], "reference": r, "reply": a}
+                                for p, r, a in zip(prompts, references, replies)]}
+    pc = test.per_class()
+    return {"task": "classification", "split": "test", "label_names": list(test.label_names),
+            "confusion": test.confusion.tolist(),
+            "per_class": [{"class": name, "precision": float(pc["precision"][i]), "recall": float(pc["recall"][i]),
+                           "f1": float(pc["f1"][i]), "support": int(pc["support"][i])}
+                          for i, name in enumerate(test.label_names)],
+            "top_losses": test.top_losses(20),
+            "most_confused": [{"true": t, "predicted": p, "count": c}
+                              for t, p, c in most_confused(test.confusion, test.label_names)]}
 
 
 def load_model_for(config: TrainConfig, labels: list[str]) -> tuple[torch.nn.Module, Any]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +23,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from sftkit.assets import CAUSAL_LMS, SMOLLM2, ZOO_MODELS, model_name_problem
 from sftkit.errors import ModelError
+from sftkit.folders import atomic_folder
 from sftkit.models import loading, quiet_transformers
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -142,23 +141,14 @@ def _cached_build(name: str, build: Callable[[Path], None]) -> Path:
     with FileLock(str(root / f".{name}.lock")):
         if (final / COMPLETE_MARKER).is_file():  # another process built it while we waited
             return final
-        # Holding the lock, any temporary sibling belongs to a builder that died.
-        for stale in root.glob(f".{name}.*.tmp"):
-            shutil.rmtree(stale, ignore_errors=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
-        os.chmod(work, 0o755)  # mkdtemp's 0700 would carry over to the renamed cache folder
-        try:
+        # Holding the lock, any temporary sibling belongs to a builder that died: atomic_folder clears
+        # those it marked, and refuses a `final` folder it did not write (a complete copy has the marker).
+        with atomic_folder(final, COMPLETE_MARKER, "model cache") as work:
             started = time.perf_counter()
             build(work)
             info = {"source": f"{SMOLLM2.pip}:{GGUF_FILE}", "transformers": transformers.__version__,
                     "build_seconds": round(time.perf_counter() - started, 1)}
             (work / COMPLETE_MARKER).write_text(json.dumps(info, indent=2))
-            if final.exists():  # an incomplete copy: rename cannot replace a non-empty folder
-                shutil.rmtree(final)
-            os.replace(work, final)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     return final
 
 

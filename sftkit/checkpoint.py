@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sftkit.callbacks import BestModel
-from sftkit.distributed import (is_sharded, load_model_state, load_optimizer_state, model_state,
-                                optimizer_state)
+from sftkit.distributed import is_sharded, load_model_state, load_optimizer_state, model_state, optimizer_state
 from sftkit.errors import ConfigError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
+from sftkit.folders import atomic_folder, owned, recover_folder
 
 CHECKPOINT = "checkpoint"
+CHECKPOINT_MARKER = "state.pt"  # written last into a checkpoint folder: it makes the folder sftkit's
 
 
 def checkpoint_dir(run_folder: str | Path) -> Path:
@@ -40,8 +42,6 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
     Under torchrun every rank calls it (the log window is summed over the ranks, and under FSDP the
     weights and optimizer state are gathered onto rank 0); only rank 0 writes.
     """
-    from sftkit.runs import _atomic_folder
-
     folder = Path(folder)
     state = trainer.state
     window = _window_of_all_ranks(trainer)
@@ -70,7 +70,7 @@ def save_checkpoint(trainer: Any, folder: str | Path) -> Path:
         "window": window,
     }
     best = _best_model(trainer)
-    with _atomic_folder(folder) as tmp:
+    with atomic_folder(folder, CHECKPOINT_MARKER, "checkpoint") as tmp:
         save_file(weights, str(tmp / "model.safetensors"))
         if best is not None and best.weights is not None and state.best_step != state.step:
             save_file({k: v.contiguous() for k, v in best.weights.items()}, str(tmp / "best.safetensors"))
@@ -87,6 +87,13 @@ def _window_of_all_ranks(trainer: Any) -> dict[str, Any]:
             "grad_norm": None if grad_norm is None else float(grad_norm)}
 
 
+def discard_checkpoint(run_folder: str | Path) -> None:
+    """Remove a completed run's checkpoint (its final model replaces it); only one sftkit wrote."""
+    folder = checkpoint_dir(run_folder)
+    if owned(folder, CHECKPOINT_MARKER):
+        shutil.rmtree(folder)
+
+
 def _saved_step(folder: Path) -> str:
     try:
         return str(torch.load(folder / "state.pt", weights_only=True, map_location="cpu")["state"]["step"])
@@ -96,10 +103,8 @@ def _saved_step(folder: Path) -> str:
 
 def load_checkpoint(folder: str | Path) -> dict[str, Any]:
     """The pieces of a checkpoint, loaded without running any code from the files."""
-    from sftkit.runs import recover_folder
-
     folder = Path(folder)
-    recover_folder(folder)
+    recover_folder(folder, CHECKPOINT_MARKER)
     if not (folder / "state.pt").exists():
         raise ConfigError(f"resume: no checkpoint in {folder} (train with checkpoint_every > 0 first)")
     payload = torch.load(folder / "state.pt", weights_only=True, map_location="cpu")

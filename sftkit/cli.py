@@ -40,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--max-new-tokens", type=int, default=64)
     chat.add_argument("prompts", nargs="*", help="user messages (default: one per line from stdin)")
 
-    report = commands.add_parser("report", help="compare run folders side by side")
+    report = commands.add_parser("report", help="compare run folders side by side, or write a report notebook")
     report.add_argument("runs", nargs="*", help="run folders (default: every run under --dir)")
     report.add_argument("--dir", default="runs")
+    report.add_argument("--notebook", metavar="PATH", help="write an executed report notebook (.ipynb) here")
+    report.add_argument("--html", metavar="PATH", help="write the report's self-contained HTML export here")
+    report.add_argument("--overwrite", action="store_true", help="replace an existing --notebook/--html file")
 
     args = parser.parse_args(argv)
     try:
@@ -53,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sftkit: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nsftkit: interrupted. Nothing half-written is left: a run folder appears only when complete, "
-              "and a checkpoint (checkpoint_every) is replaced only by a complete one; continue a "
-              "checkpointed run with the same command and --resume.", file=sys.stderr)
+        print("\nsftkit: interrupted. Nothing half-written is left: the run folder records that it was stopped, "
+              "its model and metrics are written only when complete, and a checkpoint (checkpoint_every) is "
+              "replaced only by a complete one; continue a checkpointed run with the same command and --resume.",
+              file=sys.stderr)
         return 130
 
 
@@ -149,11 +153,44 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Top-level modules of the `notebooks` extra (and what they bring) that `report --notebook/--html` imports.
+_NOTEBOOKS_EXTRA = {"nbclient", "nbconvert", "nbformat", "jupyter_client", "ipykernel", "IPython", "matplotlib",
+                    "ipywidgets", "anywidget", "traitlets", "jinja2"}
+
+
 def _report(args: argparse.Namespace) -> int:
+    import tempfile
+
     from sftkit.runs import compare_runs, format_table, list_runs, load_run
 
-    runs = [load_run(p) for p in args.runs] if args.runs else list_runs(args.dir)
-    print(format_table(compare_runs(runs)))
+    if args.notebook is None and args.html is None:
+        runs = [load_run(p) for p in args.runs] if args.runs else list_runs(args.dir)
+        print(format_table(compare_runs(runs)))
+        return 0
+    try:  # Jupyter-side code: only this option needs it, and the engine never imports it at load time
+        import nbclient  # noqa: F401  (executes the notebook)
+        import nbconvert  # noqa: F401  (exports the HTML)
+
+        from widgets.report import write_report
+    except ImportError as err:
+        missing = (err.name or "").split(".")[0]
+        if missing not in _NOTEBOOKS_EXTRA:  # a fault inside the package, not a missing install
+            raise
+        print(f"sftkit: error: report notebooks need the notebooks extra ({missing} is not installed): "
+              "pip install 'sftkit[notebooks]'", file=sys.stderr)
+        return 2
+    folders = [Path(p) for p in args.runs] or [Path(r["path"]) for r in list_runs(args.dir)]
+    if not folders:
+        print(f"sftkit: error: no finished runs under {args.dir}; name run folders or pass --dir", file=sys.stderr)
+        return 2
+    html = Path(args.html) if args.html else None
+    with tempfile.TemporaryDirectory(prefix="sftkit-report-") as scratch:
+        # --html alone: the HTML is the export of a notebook nobody asked to keep, so it is made aside.
+        notebook = Path(args.notebook) if args.notebook else Path(scratch) / "report.ipynb"
+        written = write_report(folders, notebook=notebook, html=html, overwrite=args.overwrite)
+        for kind, path in written.items():
+            if args.notebook or kind == "html":
+                print(f"{kind}: {path}")
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sftkit.errors import ConfigError
+from sftkit.folders import check_run_name
 
 
 def _setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
@@ -97,7 +98,10 @@ class TrainConfig:
                              group="system")
     log_every: int = _setting(10, "optimizer steps between log records", low=1, group="system")
     output_dir: str = _setting("runs", "parent folder of run folders", group="system")
-    run_name: str | None = _setting(None, "run folder name (None: dataset-model-time)", group="system")
+    run_name: str | None = _setting(None, "run folder name inside output_dir (None: dataset-model-time)",
+                                    group="system")
+    overwrite: bool = _setting(False, "replace an existing run of the same run_name (only run folders sftkit wrote)",
+                               group="system")
     save_model: bool = _setting(True, "save the final model into the run folder", group="system")
     trust_remote_code: bool = _setting(False, "allow model repositories to run their own Python code",
                                        group="system")
@@ -166,14 +170,14 @@ class TrainConfig:
         """Only the settings that differ from the defaults, as a config file would hold them."""
         import yaml
 
-        changed = {k: v for k, v in self.to_dict().items() if v != getattr(DEFAULT, k)}
+        changed = {k: v for k, v in self.to_dict().items() if v != DEFAULTS[k]}
         return yaml.safe_dump(changed, sort_keys=False) if changed else "{}\n"
 
     def to_command(self) -> str:
         """The `sftkit train` command line that reproduces this config."""
         parts = ["sftkit", "train"]
         for key, value in self.to_dict().items():
-            if value != getattr(DEFAULT, key):
+            if value != DEFAULTS[key]:
                 text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
                 parts.append(f"--set {key}={_shell_quote(text)}")
         return " ".join(parts)
@@ -212,7 +216,7 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(f"setting '{f.name}' must be <= {high}, got {value!r}")
         if choices and value not in choices:
             raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
-        if kind is str and not optional and not value.strip() and f.name not in ("run_name",):
+        if kind is str and not optional and not value.strip():
             raise ConfigError(f"setting '{f.name}' must not be empty")
     from sftkit.assets import model_name_problem
 
@@ -220,8 +224,12 @@ def validate(config: TrainConfig) -> None:
     if problem:  # a typo is refused before any work starts
         raise ConfigError(f"setting 'model': {problem}")
     _check_task(config)
+    if config.run_name is not None:  # one plain folder name: never '.', '..', a path or a hidden name
+        check_run_name(config.run_name)
     if config.resume and not config.run_name:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
+    if config.resume and config.overwrite:
+        raise ConfigError("settings 'resume' and 'overwrite' exclude each other: continue the run, or replace it")
     if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or
                                         re.fullmatch(r"cuda:\d+", config.device)):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
@@ -311,4 +319,5 @@ def _shell_quote(text: str) -> str:
     return shlex.quote(text)
 
 
-DEFAULT = TrainConfig()
+# Each setting's default, read from the fields: building a TrainConfig here would import the zoo.
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(TrainConfig)}

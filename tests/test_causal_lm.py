@@ -17,7 +17,7 @@ import torch
 from sftkit import causal_lm
 from sftkit.assets import model_name_problem
 from sftkit.causal_lm import COMPLETE_MARKER, load_causal_lm, smollm2_folder, tiny_causal_lm
-from sftkit.errors import ModelError
+from sftkit.errors import ConfigError, ModelError
 
 PAIR = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
@@ -115,20 +115,19 @@ def test_folder_loads_in_fp32_and_gains_a_pad_token(cache, tmp_path):
     assert loaded.config.pad_token_id == loaded.generation_config.pad_token_id == 0
 
 
-def test_partial_build_is_ignored_and_rebuilt(empty_cache):
-    # What a killed build can leave: an unmarked final folder and a temporary sibling.
-    partial = empty_cache / causal_lm.TOKENIZER_CACHE
-    partial.mkdir()
-    (partial / "tokenizer.json").write_text("{truncated")
-    stale = empty_cache / f".{causal_lm.TOKENIZER_CACHE}.x1y2.tmp"
+def test_a_stale_temporary_build_is_cleared_and_rebuilt(empty_cache):
+    # What a killed build leaves: a temporary sibling, marked as sftkit's partial work.
+    stale = empty_cache / f".{causal_lm.TOKENIZER_CACHE}.sftkit-tmp-x1y2"
     stale.mkdir()
+    (stale / ".sftkit-partial").touch()
+    (stale / "tokenizer.json").write_text("{truncated")
     folder = causal_lm.smollm2_tokenizer_folder()
-    assert folder == partial and (folder / COMPLETE_MARKER).is_file()
+    assert (folder / COMPLETE_MARKER).is_file()
     assert not stale.exists()
     assert len(causal_lm.AutoTokenizer.from_pretrained(folder)) == 49152
 
 
-def test_smollm2_ignores_an_unmarked_folder(empty_cache, monkeypatch):
+def test_an_unmarked_cache_folder_is_named_never_deleted(empty_cache, monkeypatch):
     built = []
 
     def fake_build(folder: Path) -> None:
@@ -136,7 +135,14 @@ def test_smollm2_ignores_an_unmarked_folder(empty_cache, monkeypatch):
         (folder / "config.json").write_text("{}")
 
     monkeypatch.setattr(causal_lm, "_build_smollm2", fake_build)
-    (empty_cache / causal_lm.MODEL_CACHE).mkdir()
+    foreign = empty_cache / causal_lm.MODEL_CACHE
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("not sftkit's")
+    with pytest.raises(ConfigError, match="not written by sftkit"):
+        smollm2_folder()
+    assert built == [] and (foreign / "mine.txt").read_text() == "not sftkit's"
+    (foreign / "mine.txt").unlink()
+    foreign.rmdir()
     folder = smollm2_folder()
     assert len(built) == 1 and (folder / "config.json").is_file() and (folder / COMPLETE_MARKER).is_file()
     assert smollm2_folder() == folder and len(built) == 1

@@ -2,12 +2,12 @@ import json
 
 import pytest
 
-from sftkit.config import DEFAULT, TrainConfig, field_info
+from sftkit.config import DEFAULTS, TrainConfig, field_info
 from sftkit.errors import ConfigError
 
 
 def test_defaults_are_valid_and_documented():
-    assert TrainConfig() == DEFAULT
+    assert TrainConfig().to_dict() == DEFAULTS
     for info in field_info():
         assert info["help"], info["name"]
         if info["choices"]:

@@ -149,8 +149,12 @@ def test_killed_run_resumes_to_the_same_metrics(setup, sharding):
                 env={"DIE_AT_STEP": "7"}, expect_success=False)
     assert died.returncode != 0
     run = setup / f"{sharding}_killed" / "run"
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.json", "log_history.json",
+                                                     "sftkit-run.json"]
     from sftkit.checkpoint import load_checkpoint
+    from sftkit.runs import read_status
+
+    assert read_status(run)["status"] == "failed"  # rank 0's process is gone: the record cannot claim "running"
 
     assert load_checkpoint(run / "checkpoint")["state"]["step"] == 5
     _run(setup, f"{sharding}_killed", 2, extra=settings + "resume: true\n")

@@ -84,7 +84,13 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     checkpoint = load_checkpoint(tmp_path / "toy" / "checkpoint")
     assert checkpoint["state"]["step"] == 8
     assert all(torch.isfinite(t).all() for t in checkpoint["model"].values())
-    assert sorted(p.name for p in (tmp_path / "toy").iterdir()) == ["checkpoint"]
+    # No model or metrics: the run folder holds its checkpoint and a record saying it failed, and why.
+    assert sorted(p.name for p in (tmp_path / "toy").iterdir()) == ["checkpoint", "config.json", "log_history.json",
+                                                                     "sftkit-run.json"]
+    from sftkit.runs import read_status
+
+    record = read_status(tmp_path / "toy")
+    assert record["status"] == "failed" and "nan at step 10" in record["error"]
 
 
 def test_a_diverged_model_never_replaces_the_last_good_checkpoint(tmp_path, toy_data, tiny_config):
@@ -103,22 +109,31 @@ def test_a_diverged_model_never_replaces_the_last_good_checkpoint(tmp_path, toy_
 
 
 def test_a_kill_between_the_renames_loses_no_checkpoint(tmp_path, toy_data, tiny_config):
+    class StopAt12(Callback):  # a stopped run keeps its checkpoint (a completed one holds its model instead)
+        def on_step_end(self, trainer, state, control):
+            if state.step == 12:
+                control.request_stop("stopped by the test")
+
     config = tiny_config.with_overrides({"checkpoint_every": 4, "epochs": 1.0, "output_dir": str(tmp_path),
                                          "save_model": False})
-    train(config, data=toy_data, model=tiny_classifier(["negative", "positive"]))
+    train(config, data=toy_data, model=tiny_classifier(["negative", "positive"]), callbacks=[StopAt12()])
     run = tmp_path / "toy"
     step = load_checkpoint(run / "checkpoint")["state"]["step"]
     # What a kill between "old out of the way" and "new into place" leaves: the previous, complete
     # checkpoint under its .old name, a complete new one under a temporary name, no checkpoint/.
-    (run / "checkpoint").rename(run / ".checkpoint.old")
-    (run / ".checkpoint.x1y2").mkdir()
+    before = sorted(p.name for p in run.iterdir())
+    (run / "checkpoint").rename(run / ".checkpoint.sftkit-old")
+    (run / ".checkpoint.sftkit-tmp-x1y2").mkdir()
+    (run / ".checkpoint.sftkit-tmp-x1y2" / ".sftkit-partial").touch()
+    (run / ".checkpoint.mine").mkdir()  # a user's hidden folder of a similar name: never touched
     assert load_checkpoint(run / "checkpoint")["state"]["step"] == step
-    assert (run / "checkpoint").is_dir() and not (run / ".checkpoint.old").exists()
-    from sftkit.runs import _atomic_folder
+    assert (run / "checkpoint").is_dir() and not (run / ".checkpoint.sftkit-old").exists()
+    from sftkit.checkpoint import CHECKPOINT_MARKER
+    from sftkit.folders import atomic_folder
 
-    with _atomic_folder(run / "checkpoint") as tmp:  # the next write tidies what a killed one left
-        (tmp / "f").write_text("x")
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]
+    with atomic_folder(run / "checkpoint", CHECKPOINT_MARKER) as tmp:  # the next write tidies what a killed one left
+        (tmp / CHECKPOINT_MARKER).write_text("x")
+    assert sorted(p.name for p in run.iterdir()) == sorted([*before, ".checkpoint.mine"])
 
 
 def test_a_pickled_model_is_refused_by_name(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from project_files import write_project
 from sftkit import ConfigError, TrainConfig
 from sftkit.checkpoint import load_checkpoint
+from sftkit.runs import read_status
 
 SCRIPT = Path(__file__).parent / "scripts" / "train_then_die.py"
 
@@ -38,8 +39,12 @@ def test_killed_run_resumes_to_the_same_metrics(tmp_path, toy_data):
     died = _cli(str(SCRIPT), str(config), env={"DIE_AT_STEP": "17"})
     assert died.returncode == -9  # SIGKILL: no handler ran, nothing was tidied up
     run = root / "killed" / "run"
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]  # no final files, no temp folders
+    # No final files, no temporary folders: the checkpoint, and a record that the run did not finish.
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.json", "log_history.json",
+                                                     "sftkit-run.json"]
     assert load_checkpoint(run / "checkpoint")["state"]["step"] == 15  # the last complete checkpoint
+    record = read_status(run)
+    assert record["status"] == "failed" and "killed or crashed" in record["error"], record
 
     resumed = _cli("-m", "sftkit.cli", "train", "--quiet", "--config", str(config), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -50,7 +55,8 @@ def test_killed_run_resumes_to_the_same_metrics(tmp_path, toy_data):
     strip = [[{k: v for k, v in r.items() if not k.endswith("_per_s") and k != "elapsed_s"} for r in h]
              for h in history]
     assert strip[0] == strip[1]
-    assert not (run / "checkpoint").exists()  # a finished run folder holds the final model instead
+    assert not (run / "checkpoint").exists()  # a completed run folder holds the final model instead
+    assert read_status(run)["status"] == "completed"
 
 
 def test_resume_needs_a_run_name_and_a_checkpoint(tmp_path):
@@ -78,6 +84,9 @@ def test_ctrl_c_leaves_the_last_checkpoint_and_says_how_to_resume(tmp_path, toy_
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
-    assert sorted(p.name for p in run.iterdir()) == ["checkpoint"]  # no half-written folders
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.json", "log_history.json",
+                                                     "sftkit-run.json"]  # no half-written folders
+    record = read_status(run)
+    assert record["status"] == "stopped" and record["stop_reason"] == "interrupted (Ctrl-C)"
     assert load_checkpoint(run / "checkpoint")["state"]["step"] % 5 == 0
     assert os.path.exists(run / "checkpoint" / "model.safetensors")

@@ -122,8 +122,8 @@ def test_evaluate_every_n_steps(toy_data, tiny_config):
     assert [r["step"] for r in trainer.state.log_history if "eval_loss" in r] == [5, 10, 15]
 
 
-def test_interrupted_save_leaves_no_folder(tmp_path, toy_data, tiny_config):
-    from sftkit.runs import save_run
+def test_interrupted_save_leaves_no_model_folder(tmp_path, toy_data, tiny_config):
+    from sftkit.runs import RunRecorder, save_run
 
     class Broken:
         config = type("C", (), {"id2label": {0: "a"}})()
@@ -131,6 +131,8 @@ def test_interrupted_save_leaves_no_folder(tmp_path, toy_data, tiny_config):
         def save_pretrained(self, *a, **k):
             raise KeyboardInterrupt  # Ctrl-C half-way through writing the weights
 
+    RunRecorder(tmp_path / "run").start(tiny_config)
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
     with pytest.raises(KeyboardInterrupt):
         save_run(tmp_path / "run", config=tiny_config, metrics={}, log_history=[], model=Broken(), tokenizer=None)
-    assert list(tmp_path.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # no model/, no metrics, no temporaries

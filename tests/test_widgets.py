@@ -12,11 +12,11 @@ import pytest
 import torch
 
 import sftkit
-from sftkit.config import field_info
 from sftkit import ConfigError, ModelError, TrainConfig, TrainerControl, TrainerState
 from sftkit.causal_lm import tiny_causal_lm
 from sftkit.chat import encode_chats
 from sftkit.chat_data import made_instructions
+from sftkit.config import field_info
 from sftkit.metrics import EvalResult, classification_metrics
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 from widgets._html import esc
@@ -273,9 +273,13 @@ def test_panel_train_and_stop_buttons_call_back():
     calls = []
     p = HyperparamPanel(on_train=calls.append, on_stop=lambda: calls.append("stop"))
     p.set(epochs="0.5")
+    assert not p._train_b.disabled and p._stop_b.disabled  # nothing to stop yet
     p._train_b.click()
+    # No monitor: the panel cannot see the run end, so the run counts as going until Stop.
+    assert p._train_b.disabled and not p._stop_b.disabled and p.running
     p._stop_b.click()
-    assert calls == [TrainConfig(epochs=0.5), "stop"] and p.message == "stop requested"
+    assert calls == [TrainConfig(epochs=0.5), "stop"] and p.message.startswith("stop requested")
+    assert not p._train_b.disabled and p._stop_b.disabled
 
 
 # --- LiveMonitor ------------------------------------------------------------------------------
@@ -303,9 +307,9 @@ def test_monitor_follows_a_run_and_keeps_a_static_copy(toy_data, tiny_config):
     assert names == ["train loss (raw)", "train loss (smoothed 0.60)", "eval loss"]
     assert len(panels[0]["series"][2]["points"]) == 2  # one eval per epoch
     revision = m.chart.revision
-    m._log_w.value = True
+    m._controls.log_scale = True  # as the checkbox in the browser sets it
     assert m.log_scale and m.chart.spec["panels"][0]["log"] and m.chart.revision == revision + 1
-    m._smooth_w.value = 0.0
+    m._controls.smoothing = 0.0
     assert [s["name"] for s in m.chart.spec["panels"][0]["series"]] == ["train loss", "eval loss"]
     assert re.fullmatch(r"LiveMonitor\(status='completed', step=32/32, train_loss=\d\.\d{3}, eval_loss=\d\.\d{3}, "
                         r"eval_accuracy=\d\.\d{3}, eval_macro_f1=\d\.\d{3}\)", repr(m))
@@ -367,13 +371,17 @@ def test_monitor_reports_errors_from_the_thread(toy_data, tiny_config):
 
 
 def test_monitor_compares_with_earlier_runs(toy_data, tiny_config):
-    sftkit.train(tiny_config.with_overrides({"epochs": 1.0, "run_name": "first <b>run"}), data=toy_data,
+    sftkit.train(tiny_config.with_overrides({"epochs": 1.0, "run_name": "first-run"}), data=toy_data,
                  model=sftkit.tiny_classifier(["negative", "positive"]), save=True)
     m = LiveMonitor(compare=tiny_config.output_dir, text_mode=False)
-    assert [r["name"] for r in m.earlier] == ["first <b>run"]
+    assert [r["name"] for r in m.earlier] == ["first-run"]
     series = m.chart.spec["panels"][0]["series"]
-    assert series[-1]["name"] == "earlier: first <b>run" and series[-1]["dash"] and series[-1]["points"]
-    assert "first &lt;b&gt;run" in m._compare_w.value and "<b>run" not in m._compare_w.value
+    assert series[-1]["name"] == "earlier: first-run" and series[-1]["dash"] and series[-1]["points"]
+    # Run records are files a person can edit: a name holding markup is shown as text.
+    runs = [{**run, "name": "first <b>run"} for run in m.earlier]
+    hostile = LiveMonitor(compare=runs, text_mode=False)
+    assert "first &lt;b&gt;run" in hostile._compare_w.value and "<b>run" not in hostile._compare_w.value
+    assert "first &lt;b&gt;run" in static_html(hostile) and "<b>run" not in static_html(hostile)
 
 
 # --- ConfusionMatrixViewer --------------------------------------------------------------------
@@ -458,3 +466,183 @@ def test_panel_trains_and_stops_through_a_monitor(toy_data, tiny_config):
     assert result.trainer.config == p.config and m.status == "completed" and m.step == 16
     p._stop_b.click()  # after the run: nothing to stop, nothing breaks
     assert m.status == "completed"
+
+
+# --- saved copies, long labels, keyboard, legibility -----------------------------------------------
+
+LONG_NAMES = ["balance_not_updated_after_bank_transfer", "balance_not_updated_after_cheque_or_cash_deposit",
+              "card_payment_not_recognised", "card_payment_wrong_exchange_rate", "card_payment_fee_charged",
+              "cash_withdrawal_not_recognised", "top_up_by_bank_transfer_charge", "top_up_by_card_charge"]
+
+
+class Displays:
+    """Records what a widget displays and updates, as the kernel's display machinery would receive it."""
+
+    def __init__(self, monkeypatch):
+        import IPython.display
+
+        self.shown, self.updates = [], []
+        monkeypatch.setattr(IPython.display, "display",
+                            lambda data, **kw: self.shown.append((data, kw)))
+        monkeypatch.setattr(IPython.display, "update_display",
+                            lambda data, **kw: self.updates.append((data, kw)))
+
+
+def test_viewer_copy_follows_the_selection(monkeypatch):
+    displays = Displays(monkeypatch)
+    r = fake_result(3)
+    v = ConfusionMatrixViewer(r)
+    v.selected = [0, 1]
+    assert displays.updates == []  # never displayed: nothing to update
+    v.selected = []
+    import widgets._base as base
+    monkeypatch.setattr(base, "_current_parent", lambda: {"msg_id": "cell-1"})
+    v._ipython_display_()
+    ((data, kw),) = displays.shown
+    assert kw["display_id"] == v.display_id and kw["raw"] and data["text/plain"] == repr(v)
+    assert "application/vnd.jupyter.widget-view+json" in data and "no cell selected" in data["text/html"]
+    v.select("class_02", "class_00")
+    data, kw = displays.updates[-1]
+    assert kw["display_id"] == v.display_id and data["text/plain"].endswith("selected=[2, 0])")
+    assert "true class_02, predicted class_00: worst first" in data["text/html"]
+    assert all(f">{e['index']}<" in data["text/html"] for e in v.examples)  # the examples, in the copy
+    v.normalize = True
+    assert "row-normalised" in displays.updates[-1][0]["text/html"]
+
+
+def test_monitor_copy_is_replaced_when_the_run_ends(monkeypatch, toy_data, tiny_config):
+    displays = Displays(monkeypatch)
+    import widgets._base as base
+    monkeypatch.setattr(base, "_current_parent", lambda: {"msg_id": "cell-1"})
+    m = LiveMonitor(text_mode=False, min_interval_s=60.0)
+    m._ipython_display_()
+    assert displays.shown[0][0]["text/plain"] == "LiveMonitor(status='idle', step=0/0)"
+    m.train(tiny_config.with_overrides({"epochs": 1.0}), data=toy_data,
+            model=sftkit.tiny_classifier(["negative", "positive"]), save=False, background=True)
+    m.wait(timeout=120)
+    data, kw = displays.updates[-1]
+    assert kw["display_id"] == m.display_id and data["text/plain"] == repr(m)
+    assert data["text/plain"].startswith("LiveMonitor(status='completed', step=16/16, train_loss=")
+    html = data["text/html"]
+    assert "training: completed" in html and "no data yet" not in html and ">16/16<" in html
+    assert all(len(p.split()) > 1 for p in re.findall(r'<polyline[^>]* points="([^"]+)"', html))
+
+
+def test_long_similar_labels_stay_distinct():
+    from widgets._html import distinct_labels, middle_ellipsis
+
+    assert middle_ellipsis("balance_not_updated_after_bank_transfer", 24).endswith("bank_transfer")
+    short = distinct_labels(LONG_NAMES, 16)
+    assert len(set(short)) == len(LONG_NAMES) and short[0] != short[1]
+    assert all(s == n or "…" in s for s, n in zip(short, LONG_NAMES))
+    twins = ["prefix_" + "x" * 30 + "_end_a", "prefix_" + "x" * 30 + "_end_b", "prefix_" + "y" * 30 + "_end_a"]
+    assert len(set(distinct_labels(twins, 12))) == 3  # lengthened until they differ
+
+    r = fake_result(len(LONG_NAMES), n=800)
+    r.label_names = list(LONG_NAMES)
+    v = ConfusionMatrixViewer(r)
+    assert len(set(v.short_names)) == len(LONG_NAMES) and all(len(s) <= 28 for s in v.short_names)
+    svg = v.heatmap_svg()
+    for name in LONG_NAMES:  # every full name on hover, and in the per-class table
+        assert f"<title>{name}</title>" in svg and f">{name}</td>" in v.to_html()
+    counts = [int(x) for x in re.findall(r'font-size="[\d.]+" fill="#[0-9a-f]+">(\d+)</text>', svg)]
+    assert sorted(counts) == sorted(int(c) for c in r.confusion.ravel() if c)  # every count drawn
+
+
+def test_per_class_numbers_are_formatted_alike():
+    r = fake_result(4, n=40, seed=3)
+    r.preds[r.labels == 3] = 0  # class 3 never right: precision, recall and F1 of exactly 0
+    v = ConfusionMatrixViewer(r)
+    per_class = v.to_html().split("most confused")[0].split("per class")[1]
+    rows = re.findall(r"<tr>(<td.*?)</tr>", per_class)
+    assert len(rows) == 4
+    for row in rows:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert all(re.fullmatch(r"\d\.\d{3}", c) for c in cells[1:4]), cells
+        assert re.fullmatch(r"\d+", cells[4]), cells
+    assert ">0.000<" in per_class
+
+
+def test_keyboard_and_names_are_in_the_markup():
+    from pathlib import Path
+
+    import widgets
+
+    static = Path(widgets.__file__).parent / "static"
+    confusion = (static / "confusion.js").read_text()
+    for needle in ('role: "gridcell"', 'tabindex: focused ? 0 : -1', 'ArrowRight: [0, 1]', 'event.key === "Enter"',
+                   '"aria-label": "sort rows and columns by"', '"aria-label": "row-normalised"', '"aria-label": label'):
+        assert needle in confusion, needle
+    assert 'range.setAttribute("aria-label"' in (static / "controls.js").read_text()
+    v = ConfusionMatrixViewer(fake_result(3))
+    assert 'role="img" aria-label="confusion matrix (counts; rows true, columns predicted)"' in v.heatmap_svg()
+
+
+def test_text_contrast_reaches_wcag_aa():
+    from widgets import _html
+    from widgets.monitor import RAW_COLOR
+
+    for color in (_html.TEXT, _html.MUTED, "#8a1c1c"):
+        assert _html.contrast(color) >= 4.5, color
+    assert _html.contrast("#8a1c1c", "#ffdddd") >= 4.5  # struck-through tokens past max_length
+    for color in (*_html.PALETTE, RAW_COLOR, _html.GRID):  # lines and bars: graphics, 3:1
+        assert _html.contrast(color) >= 3.0, color
+    for alpha in np.linspace(0.12, 1.0, 23):  # heatmap counts, on every shade of either colour
+        for rgb in ((31, 119, 180), (214, 39, 40)):
+            fill = _html.blend(rgb, float(alpha))
+            assert _html.contrast(_html.ink_on(fill), fill) >= 4.5
+    html = _html.line_chart([{"name": "train loss (raw)", "color": RAW_COLOR, "points": [[1, 2.0], [2, 1.0]]},
+                             {"name": "eval loss", "color": _html.PALETTE[1], "points": [[1, 2.5], [2, 1.5]]}],
+                            title="loss")
+    legend = html.split('class="sftkit-legend ')[1]
+    assert f"color:{_html.TEXT}" in legend and "train loss (raw)" in legend  # names in dark text
+
+
+def test_charts_keep_labels_inside():
+    from widgets._html import bar_chart, histogram, text_width
+
+    names = ["balance_not_updated_after_cheque_or_cash_deposit", "pending_top_up"]
+    svg = bar_chart(names, [12, 3], title="label counts")
+    label_x = float(re.search(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end">', svg).group(1))
+    shown = re.findall(r'text-anchor="end"><title>[^<]*</title>([^<]*)</text>', svg)
+    assert all(label_x - text_width(s) >= 0 for s in shown)  # nothing cut at the left
+    assert shown[1] == "pending_top_up" and f"<title>{names[0]}</title>" in svg
+    svg, _, _ = histogram([5, 9, 30, 31, 40], title="tokens", limit=32)
+    label_y = float(re.search(r'class="limit-label" x="[\d.]+" y="([\d.]+)"', svg).group(1))
+    bar_tops = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)"', svg)]
+    assert label_y < min(bar_tops)  # the max_length label sits above the tallest bar
+
+
+def test_static_tables_are_styled_inline():
+    v = ConfusionMatrixViewer(fake_result(3))
+    html = static_html(v)
+    assert "<style" not in html  # dropped by JupyterLab's and GitHub's sanitizers: styles go inline
+    assert all("padding:3px 8px" in td for td in re.findall(r"<td[^>]*>", html))
+    assert "text-align:left" in html and "text-align:right" in html
+
+
+def test_panel_buttons_follow_the_monitor_and_record_a_panel_stop(toy_data, tiny_config):
+    m = LiveMonitor(text_mode=False, min_interval_s=0.0)
+    p = HyperparamPanel(tiny_config.with_overrides({"epochs": 50.0}), monitor=m, data=toy_data,
+                        model=lambda: sftkit.tiny_classifier(["negative", "positive"]))
+    assert not p._train_b.disabled and p._stop_b.disabled
+    seen: list[tuple[bool, bool]] = []
+
+    class PressPanelStop(sftkit.Callback):
+        def on_step_end(self, trainer, state, control):
+            if state.step == 5:
+                seen.append((p._train_b.disabled, p._stop_b.disabled))
+                p._stop_b.click()
+                seen.append((p._train_b.disabled, p._stop_b.disabled))
+
+    p.on_train = lambda cfg: m.train(cfg, data=toy_data, model=sftkit.tiny_classifier(["negative", "positive"]),
+                                     save=False, callbacks=[PressPanelStop()])
+    p._train_b.click()
+    result = m.wait(timeout=120)
+    # Mid-run: Train off, Stop on; once Stop is pressed both are off until the run has ended.
+    assert seen == [(True, False), (True, True)]
+    assert result.trainer.state.stop_reason == "stopped from the panel" and m.status == "stopped"
+    stopped_at = result.trainer.state.step  # the next step's end: this callback runs after the monitor's
+    assert 5 <= stopped_at <= 6 and p.message == f"stopped at step {stopped_at}/{m.max_steps} (stopped from the panel)"
+    assert not p._train_b.disabled and p._stop_b.disabled
+    assert "stopped from the panel" in m._header.value

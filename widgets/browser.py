@@ -22,7 +22,19 @@ from sftkit.chat_data import CHAT_DATASETS, ROLES, Message, check_messages
 from sftkit.data import column
 from sftkit.errors import ModelError
 from widgets._base import StaticCopyMixin
-from widgets._html import NO_MATH, PALETTE, bar_chart, esc, histogram
+from widgets._html import (
+    CELL_STYLE,
+    FONT_FAMILY,
+    HEAD_STYLE,
+    MUTED,
+    NO_MATH,
+    NUM_STYLE,
+    PALETTE,
+    TABLE_STYLE,
+    bar_chart,
+    esc,
+    histogram,
+)
 
 ALL = "(all labels)"
 
@@ -30,10 +42,10 @@ ALL = "(all labels)"
 # widgets.css styles the same classes.
 TOKEN_BOX = "margin:1px;padding:0 2px"
 KEPT_STYLE = "background:#eef"
-CUT_STYLE = "background:#fdd;text-decoration:line-through;color:#999"
+CUT_STYLE = "background:#fdd;text-decoration:line-through;color:#8a1c1c"  # 7:1, struck through but legible
 LOSS_STYLE = "background:#cdeccd;border-bottom:2px solid #2ca02c"
 LOST_STYLE = "border-bottom:2px dashed #2ca02c"
-ROLE_COLORS = {"system": "#777", "user": PALETTE[0], "assistant": PALETTE[2]}
+ROLE_COLORS = {"system": MUTED, "user": PALETTE[0], "assistant": PALETTE[2]}  # each at least 4.5:1 on white
 CLIP_CHARS = 200  # of each message in the rows table (search still sees all of it)
 CLIP_MESSAGES = 6  # messages per conversation in the rows table
 SHOW_CUT = 64  # cut tokens drawn past max_length (all are counted)
@@ -276,17 +288,18 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
             return f'<div class="{NO_MATH}">no rows match</div>'
         if self.chat:
             return self._chat_rows_html()
-        head = "<tr><th>#</th><th>label</th><th>text</th><th>tokens</th></tr>"
+        head = _head_row("#", "label", "text", "tokens")
         body = []
         for r in self.rows:
             n = "" if "n_tokens" not in r else f"{r['n_tokens']}" + (" (cut)" if r["truncated"] else "")
-            body.append(f'<tr class="sftkit-row" data-index="{r["index"]}"><td>{r["index"]}</td>'
-                        f'<td>{esc(r["label"])}</td><td class="sftkit-text">{esc(r["text"])}</td><td>{n}</td></tr>')
-        return (f'<table class="sftkit-table {NO_MATH}" style="border-collapse:collapse;font-size:12px">'
-                f'{head}{"".join(body)}</table>')
+            body.append(f'<tr class="sftkit-row" data-index="{r["index"]}"><td style="{NUM_STYLE}">{r["index"]}</td>'
+                        f'<td style="{CELL_STYLE}">{esc(r["label"])}</td>'
+                        f'<td class="sftkit-text" style="{CELL_STYLE}">{esc(r["text"])}</td>'
+                        f'<td style="{NUM_STYLE}">{n}</td></tr>')
+        return f'<table class="sftkit-table {NO_MATH}" style="{TABLE_STYLE}">{head}{"".join(body)}</table>'
 
     def _chat_rows_html(self) -> str:
-        head = "<tr><th>#</th><th>turns</th><th>conversation</th><th>tokens</th></tr>"
+        head = _head_row("#", "turns", "conversation", "tokens")
         body = []
         for r in self.rows:
             messages = self._messages[self.split][r["index"]]
@@ -295,10 +308,11 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
             if len(messages) > CLIP_MESSAGES:
                 lines.append(f"<i>… {len(messages) - CLIP_MESSAGES} more messages</i>")
             n = f"{r['n_tokens']:,}" + (" (cut)" if r["truncated"] else "")
-            body.append(f'<tr class="sftkit-row" data-index="{r["index"]}"><td>{r["index"]}</td>'
-                        f'<td>{r["turns"]}</td><td class="sftkit-text">{"<br>".join(lines)}</td><td>{n}</td></tr>')
-        return (f'<table class="sftkit-table {NO_MATH}" style="border-collapse:collapse;font-size:12px">'
-                f'{head}{"".join(body)}</table>')
+            body.append(f'<tr class="sftkit-row" data-index="{r["index"]}"><td style="{NUM_STYLE}">{r["index"]}</td>'
+                        f'<td style="{NUM_STYLE}">{r["turns"]}</td>'
+                        f'<td class="sftkit-text" style="{CELL_STYLE}">{"<br>".join(lines)}</td>'
+                        f'<td style="{NUM_STYLE}">{n}</td></tr>')
+        return f'<table class="sftkit-table {NO_MATH}" style="{TABLE_STYLE}">{head}{"".join(body)}</table>'
 
     def _tokens_html(self) -> str:
         if self.selected < 0:
@@ -309,7 +323,7 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
             return f'<div class="{NO_MATH}">(pass a tokenizer to see tokens)</div>'
         spans = []
         for t in self.tokens:
-            style = "background:#eef" if t["kept"] else "background:#fdd;text-decoration:line-through;color:#999"
+            style = KEPT_STYLE if t["kept"] else CUT_STYLE
             cls = "tok" if t["kept"] else "tok cut"
             spans.append(f'<span class="{cls}" style="{style};margin:1px;padding:0 2px">{esc(t["token"])}</span>')
         cut = sum(not t["kept"] for t in self.tokens)
@@ -347,7 +361,7 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
                   f'<span class="key cut" style="{CUT_STYLE};{TOKEN_BOX}">cut</span> past max_length '
                   f'{self.max_length} (underlined dashed: the assistant\'s) · ↵ newline')
         return (f'<div class="sftkit-chat-tokens {NO_MATH}" style="line-height:1.8">{esc(counts)}<br>'
-                f'<span class="sftkit-legend" style="font-size:11px;color:#555">{legend}</span>'
+                f'<span class="sftkit-legend" style="font-size:11px;color:{MUTED}">{legend}</span>'
                 f'<div style="white-space:pre-wrap;font-family:monospace;font-size:12px;line-height:1.9">'
                 f'{"".join(spans)}</div>{more}</div>')
 
@@ -373,7 +387,8 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
 
     def to_html(self) -> str:
         tokens = self._tokens_html() if self.chat else ""  # the classification copy predates the token view
-        return (f'<div class="{NO_MATH}">{esc(self._status_text())}</div>{self._rows_html()}{tokens}'
+        return (f'<div class="{NO_MATH}" style="font:13px {FONT_FAMILY}">{esc(self._status_text())}</div>'
+                f'{self._rows_html()}{tokens}'
                 f'<div>{self._label_chart_html()} {self._length_chart_html()}</div>')
 
     def __repr__(self) -> str:
@@ -383,6 +398,10 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
         return (f"DatasetBrowser(split={self.split!r}, rows={len(self._texts.get(self.split, []))}, "
                 f"label={self.label!r}, query={self.query!r}, matches={self.n_matches}, "
                 f"page={self.page + 1}/{self.n_pages})")
+
+
+def _head_row(*names: str) -> str:
+    return "<tr>" + "".join(f'<th style="{HEAD_STYLE}">{esc(n)}</th>' for n in names) + "</tr>"
 
 
 def _clip(text: str) -> str:

@@ -1,8 +1,16 @@
 """ConfusionMatrixViewer: heatmap (counts or row-normalised), sorted, with the most-confused pairs,
-per-class precision/recall/F1, and the examples of a clicked cell, worst first."""
+per-class precision/recall/F1, and the examples of a clicked cell, worst first.
+
+Readable with many classes: long class names are cut in the middle to short forms that never read
+the same (full names on hover and in the per-class table), and the labels get the room their text
+needs. From the keyboard: the heatmap is one tab stop, arrow keys move between cells, Enter or Space
+lists the cell's examples.
+"""
 
 from __future__ import annotations
 
+import math
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +20,27 @@ import traitlets
 
 from sftkit.metrics import EvalResult, most_confused
 from widgets._base import StaticCopyMixin
-from widgets._html import NO_MATH, esc, table
+from widgets._html import (
+    FONT_FAMILY,
+    MUTED,
+    NO_MATH,
+    TEXT,
+    blend,
+    distinct_labels,
+    esc,
+    fixed,
+    ink_on,
+    table,
+    text_width,
+    whole,
+)
 
 STATIC = Path(__file__).parent / "static"
 SORTS = ("label", "name", "support", "recall", "f1")
+SHORT_CHARS = 28  # class names longer than this are cut in the middle (never to the same short form)
+DIAGONAL, OFF_DIAGONAL = (31, 119, 180), (214, 39, 40)
+PER_CLASS_FORMATS = {"precision": fixed(3), "recall": fixed(3), "f1": fixed(3), "support": whole}
+EXAMPLE_FORMATS = {"confidence": fixed(3), "loss": fixed(3)}
 
 
 class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
@@ -25,6 +50,10 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
     _esm = STATIC / "confusion.js"
     _css = STATIC / "widgets.css"
     label_names = traitlets.List(traitlets.Unicode(), help="class names, in label order").tag(sync=True)
+    short_names = traitlets.List(traitlets.Unicode(), help="the names as drawn on the axes: cut in the middle, "
+                                                          "never two alike").tag(sync=True)
+    zoom = traitlets.Bool(False, help="large cells, every count shown (the heatmap scrolls)").tag(sync=True)
+    _key = traitlets.Unicode(help="tells this widget's views apart (keeps keyboard focus across redraws)").tag(sync=True)
     matrix = traitlets.List(help="counts: rows true class, columns predicted (label order)").tag(sync=True)
     normalize = traitlets.Bool(False, help="show each row as shares of its true class").tag(sync=True)
     sort_by = traitlets.Enum(SORTS, "label", help="order of rows and columns").tag(sync=True)
@@ -47,8 +76,9 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         pairs = [{"true": t, "predicted": p, "count": c} for t, p, c in most_confused(matrix, names, k)]
         # Many classes read best sorted by recall, the weakest first; a few read best in label order.
         sort_by = sort_by or ("label" if len(names) <= 10 else "recall")
-        super().__init__(label_names=names, matrix=matrix.tolist(), normalize=normalize, k=k, per_class=per_class,
-                         pairs=pairs, sort_by=sort_by, order=self._order(sort_by, names, per_class))
+        super().__init__(label_names=names, short_names=distinct_labels(names, SHORT_CHARS), matrix=matrix.tolist(),
+                         normalize=normalize, k=k, per_class=per_class, pairs=pairs, sort_by=sort_by,
+                         order=self._order(sort_by, names, per_class), _key=uuid.uuid4().hex)
         self.add_class("sftkit-confusion-widget")
 
     @staticmethod
@@ -62,6 +92,7 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
     @traitlets.observe("sort_by")
     def _sort_changed(self, change: dict[str, Any]) -> None:
         self.order = self._order(change["new"], self.label_names, self.per_class)
+        self._update_static_copy()
 
     @traitlets.validate("selected")
     def _check_selected(self, proposal: dict[str, Any]) -> list[int]:
@@ -78,6 +109,11 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
                              for row in self.result.top_losses(self.k, true=true, pred=pred)]
         else:
             self.examples = []
+        self._update_static_copy()  # a notebook saved now shows the selected cell and its examples
+
+    @traitlets.observe("normalize")
+    def _normalize_changed(self, change: dict[str, Any]) -> None:
+        self._update_static_copy()
 
     def select(self, true: int | str, pred: int | str) -> list[dict[str, Any]]:
         """Select a cell by class index or name; returns its examples, worst first."""
@@ -94,30 +130,63 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         return np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
 
     # --- static copy --------------------------------------------------------------------
-    def to_html(self) -> str:
-        names, order, values = self.label_names, self.order, self.values()
-        top = values.max() or 1
-        head = "".join(f'<th style="writing-mode:vertical-rl">{esc(names[p])}</th>' for p in order)
-        body = []
-        for t in order:
-            cells = []
-            for p in order:
-                v = values[t, p]
-                shade = v if self.normalize else v / top
-                color = "31,119,180" if t == p else "214,39,40"
-                text = f"{v:.2f}" if self.normalize else f"{int(v)}"
-                cells.append(f'<td style="background:rgba({color},{0.12 + 0.88 * shade:.2f});text-align:right">'
-                             f'{text if v else ""}</td>')
-            body.append(f"<tr><th>{esc(names[t])}</th>{''.join(cells)}</tr>")
+    def heatmap_svg(self) -> str:
+        """The heatmap as SVG, every count shown: short labels (full names in <title>), rotated column
+        labels with the room their text needs, the selected cell outlined."""
+        names, short, order, values = self.label_names, self.short_names, self.order, self.values()
+        counts = np.asarray(self.matrix)
+        n = len(order)
+        cell = max(24, min(44, 640 // max(n, 1)))
+        label_w = math.ceil(max((text_width(s) for s in short), default=20))
+        left, top = label_w + 14, math.ceil(label_w * math.sin(math.pi / 3)) + 22
+        width, height = left + n * cell + math.ceil(label_w / 2) + 8, top + n * cell + 6
+        top_value = values.max() or 1
         mode = "row-normalised" if self.normalize else "counts"
-        grid = (f'<table class="sftkit-table {NO_MATH}" style="border-collapse:collapse;font-size:11px">'
-                f'<caption>confusion ({esc(mode)}; rows true, columns predicted)</caption>'
-                f"<tr><th></th>{head}</tr>{''.join(body)}</table>")
-        parts = [grid, "<b>per class</b>", table(self.per_class, digits=3),
-                 "<b>most confused</b>", table(self.pairs)]
+        title = f"confusion matrix ({mode}; rows true, columns predicted)"
+        parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="sftkit-heatmap {NO_MATH}" width="{width}" '
+                 f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '
+                 f'style="font:11px {FONT_FAMILY};display:block" fill="{TEXT}">'),
+                 '<text x="2" y="12" font-weight="bold">true ↓  predicted →</text>']
+        for r, t in enumerate(order):
+            y = top + r * cell + cell / 2 + 4
+            cx = left + r * cell + cell / 2
+            parts.append(f'<text x="{left - 6}" y="{y:.1f}" text-anchor="end"><title>{esc(names[t])}</title>'
+                         f'{esc(short[t])}</text>'
+                         f'<text x="{cx:.1f}" y="{top - 6}" transform="rotate(-60 {cx:.1f} {top - 6})">'
+                         f'<title>{esc(names[t])}</title>{esc(short[t])}</text>')
+        for r, t in enumerate(order):
+            for c, p in enumerate(order):
+                v, count = values[t, p], int(counts[t, p])
+                shade = v if self.normalize else v / top_value
+                fill = blend(DIAGONAL if t == p else OFF_DIAGONAL, 0.12 + 0.88 * shade) if count else "#f7f7f7"
+                x, y = left + c * cell, top + r * cell
+                selected = self.selected == [t, p]
+                outline = ' stroke="#000" stroke-width="2"' if selected else ""
+                share = f"{100 * count / counts[t].sum():.1f}% of row" if counts[t].sum() else "empty row"
+                parts.append(f'<rect class="cell{" selected" if selected else ""}" x="{x}" y="{y}" '
+                             f'width="{cell - 1}" height="{cell - 1}" fill="{fill}"{outline}>'
+                             f'<title>true {esc(names[t])}, predicted {esc(names[p])}: {count} ({share})</title></rect>')
+                if count:
+                    text = f"{v:.2f}".removeprefix("0") if self.normalize else str(count)
+                    size = min(11, (cell - 4) / max(0.62 * len(text), 1))
+                    parts.append(f'<text x="{x + cell / 2:.1f}" y="{y + cell / 2 + size / 3:.1f}" text-anchor="middle" '
+                                 f'font-size="{size:.1f}" fill="{ink_on(fill)}">{text}</text>')
+        return "".join(parts) + "</svg>"
+
+    def to_html(self) -> str:
+        names = self.label_names
+        head = f'style="font:bold 12px {FONT_FAMILY};color:{TEXT};margin:10px 0 2px"'
+        parts = [f'<div class="{NO_MATH}" style="overflow-x:auto">{self.heatmap_svg()}</div>',
+                 f"<div {head}>per class</div>",
+                 table(self.per_class, ["class", "precision", "recall", "f1", "support"], formats=PER_CLASS_FORMATS),
+                 f"<div {head}>most confused (true → predicted)</div>",
+                 table(self.pairs, ["true", "predicted", "count"], formats={"count": whole})]
         if self.selected:
-            parts += [f"<b>true {esc(names[self.selected[0]])}, predicted {esc(names[self.selected[1]])}</b>",
-                      table(self.examples, ["index", "text", "confidence", "loss"])]
+            parts += [(f"<div {head}>true {esc(names[self.selected[0]])}, predicted {esc(names[self.selected[1]])}: "
+                      "worst first</div>"),
+                      table(self.examples, ["index", "text", "confidence", "loss"], formats=EXAMPLE_FORMATS)]
+        else:
+            parts.append(f'<div style="color:{MUTED};font:12px {FONT_FAMILY}">no cell selected</div>')
         return "".join(parts)
 
     def __repr__(self) -> str:

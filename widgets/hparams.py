@@ -3,6 +3,7 @@ matching config file and CLI command, saves and loads configs, and starts/stops 
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -12,10 +13,11 @@ import traitlets
 
 from sftkit import ConfigError, TrainConfig, field_info
 from widgets._base import StaticCopyMixin
-from widgets._html import NO_MATH, esc, table
+from widgets._html import MUTED, NO_MATH, esc, table, text_width
 
 # Which field a ConfigError message is about: "setting 'lr' must be ..."
 _FIELD_IN_ERROR = re.compile(r"setting '([^']+)'")
+RUNNING = ("starting", "training", "stopping")  # a LiveMonitor's statuses while a run is going
 
 
 class HyperparamPanel(StaticCopyMixin, widgets.VBox):
@@ -24,6 +26,8 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     Numbers are typed into text boxes, not number widgets: a number widget silently
     replaces a bad entry, and the point here is to say what is wrong and why.
     Train calls `on_train(config)`; pass `monitor=` (a LiveMonitor) and `data=`/`model=` to train there.
+    With a monitor, Train is disabled while its run is going and Stop enabled only then; with plain
+    callbacks the panel cannot see a run end, so a run counts as going from Train until Stop.
     """
 
     values = traitlets.Dict(help="field name -> the value as typed (str for text fields)")
@@ -41,8 +45,12 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         if monitor is not None and on_train is None:
             def on_train(cfg: TrainConfig) -> Any:
                 return monitor.train(cfg, data=data, model=model() if callable(model) else model)
-            on_stop = on_stop or monitor.stop
+        if monitor is not None and on_stop is None:
+            def on_stop() -> None:
+                monitor.stop("stopped from the panel")  # the run records where it was stopped from
         self.on_train, self.on_stop = on_train, on_stop
+        self.monitor = monitor
+        self._run_going = False  # without a monitor: from Train until Stop
         self.inputs: dict[str, widgets.ValueWidget] = {}
         self._error_w: dict[str, widgets.HTML] = {}
         sections: list[widgets.Widget] = []
@@ -53,8 +61,10 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self._command_w = widgets.Textarea(description="command", disabled=True, layout=widgets.Layout(width="95%", height="50px"))
         self._path_w = widgets.Text(value="config.yaml", description="file")
         save, load = widgets.Button(description="Save"), widgets.Button(description="Load")
-        self._train_b = widgets.Button(description="Train", button_style="success", icon="play")
-        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop")
+        self._train_b = widgets.Button(description="Train", button_style="success", icon="play",
+                                       tooltip="train with these settings")
+        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
+                                      tooltip="stop the run after the current step")
         self._message_w = widgets.HTML()
         for w, cls in ((self._train_b, "sftkit-train"), (self._stop_b, "sftkit-stop"), (save, "sftkit-save"),
                        (load, "sftkit-load"), (self._yaml_w, "sftkit-yaml"), (self._command_w, "sftkit-command"),
@@ -68,20 +78,33 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
                           widgets.HBox([self._path_w, save, load]),
                           widgets.HBox([self._train_b, self._stop_b, self._message_w])])
         self.add_class("sftkit-hparams")
+        if monitor is not None:
+            monitor.observe(self._monitor_changed, "status")
         self._show(self._config)
 
     # --- building the form -------------------------------------------------------------
+    @property
+    def _label_px(self) -> int:
+        """Room for the longest field name in full (JupyterLab's 13px UI font is up to 15% wider than Arial)."""
+        return math.ceil(max(text_width(f["name"], 13) for f in self.fields) * 1.15) + 12
+
     def _field_row(self, f: dict[str, Any]) -> widgets.Widget:
         name, kind = f["name"], f["type"]
-        style = {"description_width": "150px"}
+        label = self._label_px
+        style = {"description_width": f"{label}px"}
         if kind == "bool":
-            w: widgets.ValueWidget = widgets.Checkbox(description=name, indent=True, style=style)
+            # The name sits right of the box here: room for it in full, after the indent.
+            width = max(label + 240, label + math.ceil(text_width(name, 13) * 1.15) + 40)
+            w: widgets.ValueWidget = widgets.Checkbox(description=name, indent=True, style=style,
+                                                      layout=widgets.Layout(width=f"{width}px"))
         elif f.get("choices"):
-            w = widgets.Dropdown(options=list(f["choices"]), description=name, style=style)
+            w = widgets.Dropdown(options=list(f["choices"]), description=name, style=style,
+                                 layout=widgets.Layout(width=f"{label + 240}px"))
         else:
             # continuous_update=False: validate when the user presses Enter or leaves the box.
             w = widgets.Text(description=name, continuous_update=False, style=style,
-                             placeholder="empty: None" if f["optional"] else "")
+                             placeholder="empty: None" if f["optional"] else "",
+                             layout=widgets.Layout(width=f"{label + 240}px"))
         bounds = " ".join(x for x in (f"≥ {f['low']}" if f.get("low") is not None else "",
                                       f"≤ {f['high']}" if f.get("high") is not None else "") if x)
         w.tooltip = f"{f['help']} ({kind}{', optional' if f['optional'] else ''}{', ' + bounds if bounds else ''})"
@@ -91,7 +114,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         error = widgets.HTML(layout=widgets.Layout(min_width="200px"))
         error.add_class(f"sftkit-error-{name}")
         self._error_w[name] = error
-        help_w = widgets.HTML(f'<span class="{NO_MATH}" style="color:#777;font-size:11px">{esc(f["help"])}</span>')
+        help_w = widgets.HTML(f'<span class="{NO_MATH}" style="color:{MUTED};font-size:11px">{esc(f["help"])}</span>')
         return widgets.HBox([w, error, help_w])
 
     # --- values <-> config -------------------------------------------------------------
@@ -157,7 +180,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             self._yaml_w.value = self._command_w.value = "(fix the fields marked ⚠)"
         else:
             self._yaml_w.value, self._command_w.value = self.yaml, self.command
-        self._train_b.disabled = bool(errors)
+        self._update_buttons()
 
     @property
     def config(self) -> TrainConfig:
@@ -194,18 +217,58 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self._message_w.value = f'<span class="{NO_MATH}">{esc(self.message)}</span>'
         return config
 
+    @property
+    def running(self) -> bool:
+        """Whether a run started here is going (with a monitor: as the monitor's status says)."""
+        if self.monitor is not None:
+            return self.monitor.status in RUNNING
+        return self._run_going
+
     def train(self) -> Any:
+        """Start a run with the form's config (what the Train button does)."""
         if self.on_train is None:
             return self._say("no trainer attached: pass monitor= (a LiveMonitor) or on_train=")
         if self.errors:
             return self._say("fix the fields marked ⚠ first")
+        if self.running:
+            return self._say("a run is going: Stop it (or wait for it) first")
         self._say("training started")
-        return self.on_train(self.config)
+        self._run_going = True
+        try:
+            result = self.on_train(self.config)
+        except BaseException:
+            self._run_going = False
+            raise
+        finally:
+            self._update_buttons()
+        return result
 
     def stop(self) -> None:
-        if self.on_stop is not None:
-            self.on_stop()
-            self._say("stop requested")
+        """Ask the run to stop after the current step (what the Stop button does)."""
+        if self.on_stop is None or not self.running:
+            return
+        self.on_stop()
+        self._run_going = False
+        if self.monitor is None or self.monitor.status == "stopping":
+            self._say("stop requested: the run ends after the current step")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self._train_b.disabled = bool(self.errors) or running
+        stopping = self.monitor is not None and self.monitor.status == "stopping"
+        self._stop_b.disabled = self.on_stop is None or not running or stopping
+
+    def _monitor_changed(self, change: dict[str, Any]) -> None:
+        """The monitor's run moved on (from the training thread): say so beside the buttons."""
+        m = self.monitor
+        step = f"step {m._step}/{m.max_steps}"
+        messages = {"stopped": f"stopped at {step}" + (f" ({m.stop_reason})" if m.stop_reason else ""),
+                    "completed": f"run completed: {step}" + (f" ({m.stop_reason})" if m.stop_reason else ""),
+                    "error": "the run failed: its error is shown in the monitor"}
+        if change["new"] in messages:
+            self._say(messages[change["new"]])
+        self._update_buttons()
 
     def _say(self, text: str) -> None:
         self.message = text
@@ -222,8 +285,9 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         rows = [{"setting": name, "value": self.values.get(name), "error": self.errors.get(name, "")}
                 for name in self.inputs]
         code = self.yaml if not self.errors else "(invalid)"
+        message = f'<div class="{NO_MATH}">{esc(self.message)}</div>' if self.message else ""
         return (f'{table(rows, ["setting", "value", "error"])}<pre class="{NO_MATH}">{esc(code)}</pre>'
-                f'<pre class="{NO_MATH}">{esc(self.command)}</pre>')
+                f'<pre class="{NO_MATH}">{esc(self.command)}</pre>{message}')
 
     def __repr__(self) -> str:
         state = f"errors={sorted(self.errors)}" if self.errors else f"changed={self.yaml.strip()!r}"

@@ -24,10 +24,11 @@ import sftkit
 from sftkit import Callback, TrainConfig, TrainerControl, TrainerState
 from sftkit.runs import compare_runs, list_runs
 from widgets._base import StaticCopyMixin
-from widgets._html import NO_MATH, PALETTE, esc, fmt, line_chart, table
+from widgets._html import FONT_FAMILY, NO_MATH, PALETTE, TEXT, esc, fmt, line_chart, table
 
 STATIC = Path(__file__).parent / "static"
 EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")
+RAW_COLOR = "#6a8fc0"  # the unsmoothed train loss: lighter than its smoothed line, still 3.3:1 on white
 
 
 class LineChart(anywidget.AnyWidget):
@@ -37,6 +38,15 @@ class LineChart(anywidget.AnyWidget):
     _css = STATIC / "widgets.css"
     spec = traitlets.Dict(help="{panels: [{title, log, series: [{name, points, color, dash}]}]}").tag(sync=True)
     revision = traitlets.Int(0, help="bumped on every update (lets browser tests see updates)").tag(sync=True)
+
+
+class ChartControls(anywidget.AnyWidget):
+    """The chart's smoothing slider and log-scale box: native, labelled inputs (keyboard and screen readers)."""
+
+    _esm = STATIC / "controls.js"
+    _css = STATIC / "widgets.css"
+    smoothing = traitlets.Float(0.6, min=0.0, max=0.99, help="EMA weight for the train-loss curve").tag(sync=True)
+    log_scale = traitlets.Bool(False, help="log-scale loss axis").tag(sync=True)
 
 
 class MonitorCallback(Callback):
@@ -50,7 +60,7 @@ class MonitorCallback(Callback):
 
     def on_step_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
         if self.monitor._stop_requested:
-            control.request_stop("stopped from the monitor")
+            control.request_stop(self.monitor._stop_source)
         self.monitor._step = state.step
         self.monitor._maybe_push()
 
@@ -86,6 +96,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._last_push = 0.0
         self._last_text = 0.0
         self._stop_requested = False
+        self._stop_source = "stopped from the monitor"
         self._lock = threading.RLock()  # the training thread and UI callbacks both redraw
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -94,22 +105,21 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self.chart = LineChart()
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
         self._header = widgets.HTML()
-        self._smooth_w = widgets.FloatSlider(value=self.smoothing, min=0.0, max=0.99, step=0.01,
-                                             description="smoothing", continuous_update=False)
-        self._log_w = widgets.Checkbox(value=False, description="log scale")
-        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self._controls = ChartControls(smoothing=self.smoothing)
+        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
+                                      tooltip="stop after the current step (the best weights are kept)")
         self._table = widgets.HTML()
         self._compare_w = widgets.HTML(self._compare_html())
         self.output = widgets.Output()  # where the training thread's errors go (never into another cell)
         for w, cls in ((self._stop_b, "sftkit-stop"), (self._header, "sftkit-header"), (self._table, "sftkit-table"),
-                       (self._smooth_w, "sftkit-smoothing"), (self._log_w, "sftkit-log"),
+                       (self._controls, "sftkit-controls-widget"),
                        (self._progress, "sftkit-progress"), (self.chart, "sftkit-chart-widget")):
             w.add_class(cls)
-        super().__init__([self._header, self._progress, widgets.HBox([self._smooth_w, self._log_w, self._stop_b]),
+        super().__init__([self._header, self._progress, widgets.HBox([self._controls, self._stop_b]),
                           self.chart, self._table, self._compare_w, self.output])
         self.add_class("sftkit-monitor")
-        traitlets.link((self._smooth_w, "value"), (self, "smoothing"))
-        traitlets.link((self._log_w, "value"), (self, "log_scale"))
+        traitlets.link((self._controls, "smoothing"), (self, "smoothing"))
+        traitlets.link((self._controls, "log_scale"), (self, "log_scale"))
         self._stop_b.on_click(lambda _: self.stop())
         self._push()
 
@@ -125,6 +135,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         if self.running:
             raise RuntimeError("this monitor is already watching a run; Stop it or wait() first")
         self._stop_requested, self._error, self.result = False, None, None
+        self._stop_source = "stopped from the monitor"
         self.status, self.stop_reason = "starting", ""
 
         def run() -> None:
@@ -135,6 +146,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
                 self.output.append_stderr("".join(traceback.format_exception(err)))
                 self.status = "error"
                 self._push()
+                self._update_static_copy()
             finally:
                 self._stop_b.disabled = True
 
@@ -155,13 +167,19 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         """Block until the background run ends; returns its RunResult (re-raises its error)."""
         if self._thread is not None:
             self._thread.join(timeout)
+            if not self._thread.is_alive():
+                # Again from the cell that waits: exporters that run a notebook (nbclient) apply only
+                # updates that come while a cell runs, and the run may have ended between cells.
+                self._update_static_copy()
         if self._error is not None:
             raise self._error
         return self.result
 
-    def stop(self) -> None:
-        """Ask the trainer to stop after the current step (best weights are kept by the engine)."""
+    def stop(self, reason: str = "stopped from the monitor") -> None:
+        """Ask the trainer to stop after the current step (best weights are kept by the engine);
+        `reason` is recorded as the run's stop reason."""
         if self.status in ("training", "starting"):
+            self._stop_source = reason
             self._stop_requested = True
             self.status = "stopping"
             self._push()
@@ -188,6 +206,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self.status = "stopped" if self._stop_requested else "completed"
         self._stop_b.disabled = True
         self._push()
+        self._update_static_copy()  # the saved notebook keeps the final curves and table
         if self.text_mode:
             print(self._text_line(), file=self._text_stream or sys.stderr, flush=True)
 
@@ -221,10 +240,11 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         lrs = [(r["step"], r["lr"]) for r in self._records if "lr" in r]
         loss_series = []
         if self.smoothing > 0 and len(train) > 1:
-            loss_series.append({"name": "train loss (raw)", "color": "#aec7e8",
+            loss_series.append({"name": "train loss (raw)", "color": RAW_COLOR, "width": 1,
                                 "points": downsample(train, self.max_points)})
         loss_series.append({"name": "train loss" + (f" (smoothed {self.smoothing:.2f})" if self.smoothing else ""),
-                            "color": PALETTE[0], "points": downsample(smooth(train, self.smoothing), self.max_points)})
+                            "color": PALETTE[0], "width": 2,
+                            "points": downsample(smooth(train, self.smoothing), self.max_points)})
         loss_series.append({"name": "eval loss", "color": PALETTE[1], "points": downsample(evals, self.max_points)})
         for i, run in enumerate(self.earlier):
             pts = [(r["step"], r["train_loss"]) for r in run["log_history"] if "train_loss" in r]
@@ -280,7 +300,8 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         charts = "".join(line_chart(p["series"], title=p["title"], log_y=p["log"], width=p["width"],
                                     height=p["height"]) for p in self.chart_spec()["panels"])
         latest = table([self._latest()]) if self._latest() else ""
-        return f'<div class="{NO_MATH}">{esc(self._header_text())}</div>{charts}{latest}{self._compare_html()}'
+        return (f'<div class="{NO_MATH}" style="color:{TEXT};font:bold 13px {FONT_FAMILY}">{esc(self._header_text())}</div>'
+                f'{charts}{latest}{self._compare_html()}')
 
     def __repr__(self) -> str:
         latest = self._latest()
