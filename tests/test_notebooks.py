@@ -26,6 +26,15 @@ def test_every_chapter_is_listed_in_the_readme():
     assert not missing, f"notebooks/README.md does not list {missing}"
 
 
+def test_committed_notebooks_carry_no_widget_state():
+    """Widget state is half a megabyte of view models and timings; the outputs' static copies show the widgets."""
+    import json
+
+    carrying = [nb.name for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))
+                if "widgets" in json.loads(nb.read_text(encoding="utf-8")).get("metadata", {})]
+    assert not carrying, f"{carrying} hold saved widget state: re-execute with store_widget_state=False"
+
+
 @pytest.mark.parametrize("notebook", [nb if nb.stem in FAST else pytest.param(nb, marks=pytest.mark.slow)
                                       for nb in NOTEBOOKS], ids=[nb.stem for nb in NOTEBOOKS])
 def test_notebook_passes_strict_nbval(notebook):
