@@ -329,7 +329,7 @@ def test_report_on_two_real_runs(tmp_path, monkeypatch):
     """Two runs trained by sftkit.train on a small CSV whose reviews carry markup."""
     import csv
 
-    from conftest import make_texts
+    from toy_data import make_texts
 
     from sftkit import train
     from sftkit.cli import main

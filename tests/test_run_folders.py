@@ -13,7 +13,7 @@ from pathlib import Path
 
 import datasets as hf_datasets
 import pytest
-from conftest import make_split
+from toy_data import make_split
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -25,7 +25,7 @@ SAVED_COPY_CELLS = [
 sys.path.insert(0, {tests!r})  # the toy task of the test suite
 import torch
 import sftkit
-from conftest import make_split
+from toy_data import make_split
 import datasets
 from widgets import ConfusionMatrixViewer, LiveMonitor
 torch.set_num_threads(1)

@@ -139,7 +139,7 @@ sys.path[:0] = [{tests!r}, {browser_tests!r}]
 import torch
 import datasets
 import sftkit
-from conftest import make_split
+from toy_data import make_split
 from test_widget_a11y import LONG_NAMES, long_label_data, made_24_classes
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 torch.set_num_threads(1)
