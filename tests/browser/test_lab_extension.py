@@ -272,3 +272,129 @@ def test_saved_notebook_shows_static_copies_once_the_kernel_is_gone(lab, browser
     copy.screenshot(path=str(artifacts / "lab_saved_widget_static_copy.png"))
     assert page.errors == []
     page.close()
+
+
+def shown_paths(page) -> list[str]:
+    return page.eval_on_selector_all("#sftkit-runs-sidebar li.sftkit-lab-run", "rows => rows.map(r => r.dataset.path)")
+
+
+def wait_shown(page, wanted: set[str], under: str) -> None:
+    """Wait until the rows under `under` are exactly `wanted` (other tests' runs may share the list)."""
+    page.wait_for_function(
+        """([wanted, under]) => {
+          const paths = Array.from(document.querySelectorAll('#sftkit-runs-sidebar li.sftkit-lab-run'))
+            .map(r => r.dataset.path).filter(p => p.startsWith(under)).sort();
+          return JSON.stringify(paths) === JSON.stringify(wanted);
+        }""", arg=[sorted(wanted), under], timeout=TIMEOUT_MS)
+
+
+def dialog(page):
+    return page.locator(".jp-Dialog")
+
+
+def test_sidebar_filters_by_task_and_dataset(lab, browser, artifacts: Path) -> None:
+    root: Path = lab["root"]
+    mine = {"filtering/ner-conll": ("token_classification", "conll-mini"),
+            "filtering/ner-wnut": ("token_classification", "wnut-mini"),
+            "filtering/chat-conll": ("chat", "conll-mini"),
+            "filtering/sentiment": ("classification", "sst-mini")}
+    for rel, (task, dataset) in mine.items():
+        make_run(root, rel, task=task, dataset=dataset)
+    page = open_lab(browser, lab)
+    show_sidebar(page)
+    wait_shown(page, set(mine), "filtering/")
+    everything = len(shown_paths(page))
+    task = page.locator("#sftkit-runs-sidebar select[aria-label='Filter by task']")
+    dataset = page.locator("#sftkit-runs-sidebar select[aria-label='Filter by dataset']")
+    assert {"token_classification", "chat", "classification"} <= set(task.locator("option").all_inner_texts())
+    assert {"conll-mini", "wnut-mini", "sst-mini"} <= set(dataset.locator("option").all_inner_texts())
+
+    task.select_option("token_classification")
+    assert set(shown_paths(page)) == {"filtering/ner-conll", "filtering/ner-wnut"}
+    dataset.select_option("conll-mini")
+    assert shown_paths(page) == ["filtering/ner-conll"]
+    status = page.locator("#sftkit-runs-sidebar .sftkit-lab-sidebar-status").inner_text()
+    assert status.startswith(f"{everything} runs") and "1 shown" in status
+    page.locator("#sftkit-runs-sidebar").screenshot(path=str(artifacts / "lab_sidebar_filtered.png"))
+    task.select_option("")
+    assert set(shown_paths(page)) == {"filtering/ner-conll", "filtering/chat-conll"}
+    # A filter that matches nothing says so, instead of an empty list.
+    task.select_option("classification")
+    dataset.select_option("wnut-mini")
+    assert shown_paths(page) == []
+    assert page.locator("#sftkit-runs-sidebar .sftkit-lab-empty").inner_text() == "No run matches the filters."
+    # Back to every run, and the filter survives the polls that follow.
+    task.select_option("")
+    dataset.select_option("")
+    assert len(shown_paths(page)) == everything
+    dataset.select_option("sst-mini")
+    page.wait_for_timeout(2500)  # one poll of the sidebar
+    assert shown_paths(page) == ["filtering/sentiment"] and dataset.input_value() == "sst-mini"
+    assert page.errors == []
+    page.close()
+
+
+def test_sidebar_renames_and_deletes_runs_on_disk(lab, browser, artifacts: Path) -> None:
+    root: Path = lab["root"]
+    make_run(root, "managing/draft", dataset="managing-data")
+    make_run(root, "managing/doomed", dataset="managing-data")
+    notes = root / "managing" / "notes"  # a folder sftkit did not write: never listed, never touched
+    (notes / "model").mkdir(parents=True)
+    (notes / "config.json").write_text("{}")
+    page = open_lab(browser, lab)
+    show_sidebar(page)
+    wait_shown(page, {"managing/draft", "managing/doomed"}, "managing/")
+    assert row(page, "managing/notes").count() == 0
+
+    # Rename: the dialog offers the old name; a path instead of a name is refused by the server.
+    row(page, "managing/draft").locator("input[type=checkbox]").check()
+    page.locator("#sftkit-runs-sidebar button", has_text="Rename").click()
+    dialog(page).wait_for(timeout=TIMEOUT_MS)
+    assert dialog(page).locator(".jp-Dialog-header").inner_text().strip() == "Rename run draft"
+    name = dialog(page).locator("input")
+    assert name.input_value() == "draft"
+    name.fill("../x")
+    dialog(page).locator(".jp-Dialog-content").screenshot(path=str(artifacts / "lab_rename_dialog.png"))
+    dialog(page).locator("button", has_text="Rename").click()
+    refused = page.locator(".jp-Dialog", has_text="Rename refused")
+    refused.wait_for(timeout=TIMEOUT_MS)
+    assert "path separator" in refused.inner_text()
+    refused.locator(".jp-Dialog-content").screenshot(path=str(artifacts / "lab_rename_refused.png"))
+    refused.locator("button", has_text="Close").click()
+    refused.wait_for(state="detached", timeout=TIMEOUT_MS)
+    assert (root / "managing" / "draft" / "sftkit-run.json").is_file()
+    assert not (root / "x").exists() and not (root / "managing" / "x").exists()
+    assert row(page, "managing/draft").count() == 1
+
+    # A good name: the folder moves on disk, the row shows the new name and stays selected.
+    page.locator("#sftkit-runs-sidebar button", has_text="Rename").click()
+    dialog(page).locator("input").fill("final-v1")
+    dialog(page).locator("button", has_text="Rename").click()
+    wait_shown(page, {"managing/final-v1", "managing/doomed"}, "managing/")
+    renamed = row(page, "managing/final-v1")
+    assert renamed.locator(".sftkit-lab-run-name").inner_text() == "final-v1"
+    assert renamed.locator("input[type=checkbox]").is_checked()
+    assert not (root / "managing" / "draft").exists()
+    assert json.loads((root / "managing" / "final-v1" / "sftkit-run.json").read_text())["name"] == "final-v1"
+
+    # Delete: cancel keeps the folder; confirming removes it from disk and from the list.
+    renamed.locator("input[type=checkbox]").uncheck()
+    row(page, "managing/doomed").locator("input[type=checkbox]").check()
+    delete = page.locator("#sftkit-runs-sidebar button", has_text="Delete")
+    delete.click()
+    dialog(page).wait_for(timeout=TIMEOUT_MS)
+    text = dialog(page).inner_text()
+    assert "Delete run" in text and "managing/doomed" in text and "final-v1" not in text
+    dialog(page).locator(".jp-Dialog-content").screenshot(path=str(artifacts / "lab_delete_dialog.png"))
+    dialog(page).locator("button", has_text="Cancel").click()
+    dialog(page).wait_for(state="detached", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(2500)  # a poll later, still there
+    assert (root / "managing" / "doomed" / "sftkit-run.json").is_file() and row(page, "managing/doomed").count() == 1
+    delete.click()
+    dialog(page).locator("button.jp-mod-warn", has_text="Delete").click()
+    wait_shown(page, {"managing/final-v1"}, "managing/")
+    assert not (root / "managing" / "doomed").exists()
+    assert (root / "managing" / "final-v1").is_dir() and (notes / "config.json").is_file()
+    assert delete.is_disabled()  # nothing selected any more
+    assert page.errors == []
+    page.close()

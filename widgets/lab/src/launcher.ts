@@ -5,6 +5,7 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, MainAreaWidget, Notification, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { LabIcon, notebookIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
@@ -67,6 +68,16 @@ export function makeViews(app: JupyterFrontEnd): Omit<IViews, 'sidebar'> {
     open.set(id, widget);
     widget.disposed.connect(() => open.delete(id));
     app.shell.add(widget, 'main');
+    if (!widget.parent) {
+      // Notebook 7 keeps one page in its main area (the file list or one document) and turns
+      // other widgets away without a word: say where these views open instead.
+      widget.dispose();
+      Notification.warning('Run views and comparisons open in JupyterLab: this page has no room for them.', {
+        autoClose: false,
+        actions: [{ label: 'Open JupyterLab', callback: () => void window.open(URLExt.join(PageConfig.getBaseUrl(), 'lab'), '_blank') }]
+      });
+      return;
+    }
     app.shell.activateById(widget.id);
   };
   const views = {

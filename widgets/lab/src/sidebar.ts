@@ -59,7 +59,7 @@ export class RunsSidebar extends Widget {
     this.updateButtons();
     this._timer = window.setInterval(() => {
       // Only while someone can see it: a hidden sidebar or a background tab costs the server nothing.
-      if (this.isVisible && !document.hidden) {
+      if (this.isVisible && !document.hidden && !this._reading) {
         void this.refresh();
       }
     }, POLL_MS);
@@ -81,27 +81,45 @@ export class RunsSidebar extends Widget {
     this.render();
   }
 
-  async refresh(): Promise<void> {
-    if (this._loading) {
-      return;
+  /**
+   * Read the runs again. Called while a read is under way (which may have started before a rename
+   * or delete it must show), it reads once more after that one, and resolves when the list is fresh.
+   */
+  refresh(): Promise<void> {
+    if (this._reading) {
+      this._stale = true;
+      return this._reading;
     }
-    this._loading = true;
+    this._reading = (async () => {
+      do {
+        this._stale = false;
+        await this.readOnce();
+      } while (this._stale);
+    })().finally(() => {
+      this._reading = null;
+    });
+    return this._reading;
+  }
+
+  private async readOnce(): Promise<void> {
     try {
       const { runs } = await listRuns();
       const key = JSON.stringify(runs);
+      // Cleared before rendering, so a server that answers again no longer shows its last error.
+      const hadError = !!this._error;
+      this._error = '';
       if (key !== this._key) {
         this._key = key;
         this._runs = runs;
         const paths = new Set(runs.map(r => r.path));
         this._selected = new Set([...this._selected].filter(p => paths.has(p)));
         this.render();
+      } else if (hadError) {
+        this.renderStatus();
       }
-      this._error = '';
     } catch (error) {
       this._error = `Cannot read the runs: ${(error as Error).message}`;
       this.renderStatus();
-    } finally {
-      this._loading = false;
     }
   }
 
@@ -117,7 +135,10 @@ export class RunsSidebar extends Widget {
   private filter(field: 'task' | 'dataset', all: string): HTMLSelectElement {
     const select = h('select', { class: 'sftkit-lab-select', attrs: { 'aria-label': `Filter by ${field}` } });
     select.append(h('option', { text: all, attrs: { value: '' } }));
-    select.addEventListener('change', () => this.render());
+    select.addEventListener('change', () => {
+      select.title = select.value;
+      this.render();
+    });
     return select;
   }
 
@@ -126,8 +147,15 @@ export class RunsSidebar extends Widget {
     const wanted = ['', ...values];
     const have = Array.from(select.options).map(o => o.value);
     if (wanted.join('\n') !== have.join('\n')) {
-      select.replaceChildren(...wanted.map(v => h('option', { text: v || all, attrs: { value: v } })));
+      // A dataset given as a file path is named by its file, as in the rows, unless two share that
+      // name; the full value is the option's tooltip.
+      const short = (v: string) => v.split('/').pop() || v;
+      const counts = new Map<string, number>();
+      values.forEach(v => counts.set(short(v), (counts.get(short(v)) ?? 0) + 1));
+      const text = (v: string) => (!v ? all : counts.get(short(v)) === 1 ? short(v) : v);
+      select.replaceChildren(...wanted.map(v => h('option', { text: text(v), attrs: { value: v, title: v } })));
       select.value = wanted.includes(current) ? current : '';
+      select.title = select.value;
     }
   }
 
@@ -302,7 +330,8 @@ export class RunsSidebar extends Widget {
   private _runs: IRunSummary[] = [];
   private _key = '';
   private _error = '';
-  private _loading = false;
+  private _reading: Promise<void> | null = null;
+  private _stale = false;
   private _timer = 0;
   private _selected = new Set<string>();
   private _rows = new Map<string, { key: string; row: HTMLElement }>();
