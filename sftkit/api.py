@@ -97,8 +97,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     device = pick_device(config.device)  # a GPU that is not there is refused before any loading
     dist = Distributed.from_env(device.type)
     writes = save is not False and dist.is_main
-    folder = _agreed_run_folder(config, dist, device) if writes else \
-        Path(config.output_dir) / (config.run_name or default_run_name(config))
+    folder = _agreed_run_folder(config, dist, device, check=save is not False)
     data = data if data is not None else prepare_data(config)
     chat = config.task == "chat"
     labels = [] if chat else list(data["train"].features["label"].names)
@@ -150,16 +149,19 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     return RunResult(trainer, test, validation, metrics, folder)
 
 
-def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.device) -> Path:
-    """Rank 0's run folder, checked before any work; under torchrun every rank learns if it was refused."""
+def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.device, *, check: bool) -> Path:
+    """The run folder, checked by rank 0 before any work (when the run writes one); every rank takes part
+    in the vote, so under torchrun all of them stop if rank 0 refused it. The other ranks write nothing
+    there: they only need its checkpoint path, which a resumed run names."""
+    folder = Path(config.output_dir) / (config.run_name or default_run_name(config))
     problem: ConfigError | None = None
-    folder = None
-    try:
-        folder = run_folder_for(config)
-    except ConfigError as err:
-        problem = err
+    if check and dist.is_main:
+        try:
+            folder = run_folder_for(config)
+        except ConfigError as err:
+            problem = err
     if dist.any(problem is not None, device):
-        raise problem or ConfigError("rank 0 refused the run folder (see its error)")
+        raise problem or ConfigError(f"rank 0 refused the run folder {folder} (see its error)")
     return folder
 
 
