@@ -96,10 +96,11 @@ class RunRecorder(Callback):
     from one that died. The loop is never waited on: each write is one small file.
     """
 
-    def __init__(self, folder: Path, heartbeat_s: float = 30.0) -> None:
-        self.folder, self.heartbeat_s = Path(folder), heartbeat_s
+    def __init__(self, folder: Path, heartbeat_s: float = 30.0, min_interval_s: float = 1.0) -> None:
+        self.folder, self.heartbeat_s, self.min_interval_s = Path(folder), heartbeat_s, min_interval_s
         self.record: dict[str, Any] = {}
         self._last_write = 0.0
+        self._history_written = False
 
     def start(self, config: TrainConfig) -> None:
         """Create (or take over, for resume and overwrite) the run folder and say it is running."""
@@ -132,7 +133,16 @@ class RunRecorder(Callback):
             self._progress(state)
 
     def on_log(self, trainer: Any, state: TrainerState, control: TrainerControl, logs: dict[str, Any]) -> None:
-        write_json(self.folder / "log_history.json", state.log_history)
+        # At most once a second (readers poll every few seconds), and at every evaluation: a run that logs
+        # every step of a tiny model must not spend its time rewriting the history.
+        is_eval = any(key.startswith("eval_") for key in logs)
+        if is_eval or not self._history_written or time.monotonic() - self._last_write >= self.min_interval_s:
+            write_json(self.folder / "log_history.json", state.log_history)
+            self._history_written = True
+            self._progress(state)
+
+    def on_fit_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
+        write_json(self.folder / "log_history.json", state.log_history)  # whatever the throttle held back
         self._progress(state)
 
     def finish(self, status: str, *, stop_reason: str | None = None, error: str | None = None,
