@@ -138,7 +138,8 @@ def test_widgets_tour_in_jupyterlab(lab, browser, artifacts: Path) -> None:
     rows = viewer.locator("table.sftkit-examples tr").count() - 1
     assert rows == min(10, count)
     assert "true fresh, predicted rotten" in viewer.inner_text()
-    viewer.locator("input.sftkit-normalize").check()
+    # click, not check(): the view is redrawn (its saved copy updated) while check() re-reads the box
+    viewer.locator("input.sftkit-normalize").click()
     page.wait_for_function("() => document.querySelector('.sftkit-confusion input.sftkit-normalize').checked")
     viewer.screenshot(path=str(artifacts / "confusion_matrix.png"))
 

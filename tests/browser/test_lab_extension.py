@@ -105,11 +105,12 @@ def test_sidebar_follows_a_run_then_run_view_comparison_and_report(lab, browser,
     row(page, "runs/higher-lr").wait_for(timeout=TIMEOUT_MS)
     assert "unreadable" in row(page, "runs/half-written").inner_text()
 
-    # A run started in a terminal shows up as running, then turns completed, with no reload.
+    # A run started in a terminal shows up as running, then turns completed, with no reload. Twelve epochs:
+    # long enough (tens of seconds) that the sidebar's 2-second poll sees it running on a fast machine.
     log = open(root / "train.log", "w")  # noqa: SIM115 (the training process writes it while the test goes on)
     train = subprocess.Popen(
         [sys.executable, "-m", "sftkit.cli", "train", "--set", "model=tiny", "--set", f"dataset={data}",
-         "--set", "max_length=32", "--set", "epochs=1", "--set", "batch_size=16", "--set", "log_every=4",
+         "--set", "max_length=32", "--set", "epochs=12", "--set", "batch_size=16", "--set", "log_every=4",
          "--set", "output_dir=runs", "--set", "run_name=from-terminal"],
         cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -118,7 +119,7 @@ def test_sidebar_follows_a_run_then_run_view_comparison_and_report(lab, browser,
                                timeout=TIMEOUT_MS)
         page.locator("#sftkit-runs-sidebar").screenshot(path=str(artifacts / "lab_sidebar_running.png"))
         wait_row_status(page, "runs/from-terminal", "completed")
-        assert train.wait(timeout=120) == 0
+        assert train.wait(timeout=300) == 0
     finally:
         if train.poll() is None:
             os.killpg(train.pid, signal.SIGTERM)

@@ -191,12 +191,16 @@ def test_widgets_in_their_worst_case(lab, browser, artifacts: Path) -> None:
     page = browser.new_page(viewport={"width": 1500, "height": 2600})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(f"{lab['url']}/lab/tree/{name}")
+    # ?reset: a fresh workspace, so the notebooks earlier tests left open (and their kernels) are not restored
+    page.goto(f"{lab['url']}/lab/tree/{name}?reset")
     page.wait_for_selector(".jp-Notebook", timeout=TIMEOUT_MS)
-    wait_kernel_idle(page)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget?.content",
-                           timeout=TIMEOUT_MS)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # This notebook's own kernel, idle: the status bar may still speak of another notebook's.
+    page.wait_for_function("""(name) => {
+        const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        return !!w && w.context?.path === name && w.sessionContext?.session?.kernel?.status === 'idle';
+    }""", arg=name, timeout=TIMEOUT_MS)
+    # Not awaited: the command's promise ends with the last cell, and a lost run must fail on a timeout below.
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_selector(".sftkit-monitor .sftkit-header", timeout=TIMEOUT_MS)
     wait_kernel_idle(page)
 
