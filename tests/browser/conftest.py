@@ -86,7 +86,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         log.close()
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: Playwright's sync API keeps an asyncio loop running while
+# it is open, and the server tests that follow (pytest-jupyter) need to run loops of their own.
+@pytest.fixture(scope="module")
 def browser(chromium_path: str):
     try:
         from playwright.sync_api import sync_playwright
