@@ -20,7 +20,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["RunResult", "evaluate", "predict", "prepare_data", "stratified_subset", "tfidf_baseline",
                      "train"], "sftkit.api"),
     **dict.fromkeys(["load_dataset", "load_model"], "sftkit.assets"),
-    **dict.fromkeys(["BestModel", "ConsoleProgress", "EarlyStopping", "Recorder"], "sftkit.callbacks"),
+    **dict.fromkeys(["BestModel", "ConsoleProgress", "EarlyStopping", "ProgressBar", "Recorder", "console_callback"],
+                    "sftkit.callbacks"),
     **dict.fromkeys(["load_causal_lm", "tiny_causal_lm"], "sftkit.causal_lm"),
     **dict.fromkeys(["TrainConfig", "field_info"], "sftkit.config"),
     **dict.fromkeys(["AssetMissingError", "ConfigError", "DataError", "ModelError", "SftkitError",
@@ -30,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["load_classifier", "load_trained", "tiny_classifier"], "sftkit.models"),
     **dict.fromkeys(["clear_runs", "compare_runs", "delete_run", "find_runs", "list_runs", "load_run", "read_status",
                      "rename_run"], "sftkit.runs"),
+    **dict.fromkeys(["MLflowTracker", "TensorBoardTracker"], "sftkit.trackers"),
     "Trainer": "sftkit.trainer",
 }
 
@@ -38,10 +40,20 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'sftkit' has no attribute {name!r}")
+        return _submodule(name)
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
     globals()[name] = value  # the next lookup is a plain attribute
     return value
+
+
+def _submodule(name: str) -> Any:
+    """`sftkit.api` and the like after a bare `import sftkit`, as with an eager package."""
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":  # the submodule exists but lacks one of its own imports
+            raise
+        raise AttributeError(f"module 'sftkit' has no attribute {name!r}") from None
 
 
 def __dir__() -> list[str]:

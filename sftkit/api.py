@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -14,7 +15,7 @@ import torch
 
 from sftkit.assets import load_dataset
 from sftkit.checkpoint import Checkpoint, checkpoint_dir, discard_checkpoint, load_checkpoint
-from sftkit.config import TrainConfig
+from sftkit.config import TrainConfig, tracker_names
 from sftkit.data import column, encode, make_loader, sorted_batches
 from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
 from sftkit.errors import ConfigError, DataError
@@ -22,6 +23,7 @@ from sftkit.events import Callback
 from sftkit.metrics import EvalResult, most_confused
 from sftkit.models import load_classifier, load_trained
 from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run
+from sftkit.trackers import Tracker, trackers_for
 from sftkit.trainer import Trainer, pick_device
 
 SAMPLE_GENERATIONS = 4  # a chat run's test prompts answered at the end, for its run view and report
@@ -84,16 +86,20 @@ def stratified_subset(ds: hf_datasets.Dataset, n: int, seed: int) -> hf_datasets
 
 def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = (),
           data: hf_datasets.DatasetDict | None = None, model: tuple[torch.nn.Module, Any] | None = None,
-          save: bool | None = None, baseline: bool = False) -> RunResult:
+          save: bool | None = None, baseline: bool | None = None) -> RunResult:
     """Fine-tune as the config says, evaluate on the test split and write a run folder.
 
     `data` and `model` (a `(model, tokenizer)` pair) override what the config names,
     for notebooks that prepare their own. `save=False` writes nothing (an in-memory run);
     otherwise the run folder is written as the run goes, with the model unless `save_model` is
     false. Under torchrun/accelerate every rank trains; only rank 0 runs the given callbacks
-    (displays) and writes the run folder.
+    (displays) and writes the run folder. `baseline` (None: as `config.baseline` says) fits TF-IDF +
+    logistic regression on the same split before training and judges the fine-tune against it.
     """
     config = config or TrainConfig()
+    if save is False and tracker_names(config.report_to):
+        raise ConfigError(f"setting 'report_to' ({config.report_to}) needs a run folder to log for; "
+                          "train(save=False) writes none")
     device = pick_device(config.device)  # a GPU that is not there is refused before any loading
     dist = Distributed.from_env(device.type)
     writes = save is not False and dist.is_main
@@ -108,21 +114,26 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
         net = apply_lora(net, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
                          targets=config.lora_targets, task=config.task, seed=config.seed)
     recorder = RunRecorder(folder) if writes else None
+    trackers = trackers_for(config, folder) if writes else []
     extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
     trainer = Trainer(net, tokenizer, config, data,
-                      callbacks=[*extra, *([recorder] if recorder else []), *(callbacks if dist.is_main else ())])
+                      callbacks=[*extra, *([recorder] if recorder else []), *trackers,
+                                 *(callbacks if dist.is_main else ())])
     resume_from = load_checkpoint(checkpoint_dir(folder)) if config.resume else None
     if recorder is not None:
         recorder.start(config)
     try:
-        result = _fit_and_evaluate(trainer, config, data, labels, resume_from, baseline)
+        result = _fit_and_evaluate(trainer, config, data, labels, resume_from,
+                                   config.baseline if baseline is None else baseline)
     except KeyboardInterrupt:
         if recorder is not None:
             recorder.finish("stopped", stop_reason="interrupted (Ctrl-C)")
+        _end_trackers(trackers, "stopped")
         raise
     except BaseException as err:
         if recorder is not None:
             recorder.finish("failed", error=f"{type(err).__name__}: {err}")
+        _end_trackers(trackers, "failed")
         raise
     test, validation, metrics = result
     if is_sharded(trainer.model):  # FSDP: every rank gathers, rank 0 keeps a plain model to save and use
@@ -140,13 +151,25 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
                  evaluation=evaluation, model=trainer.model if keep_model else None, tokenizer=tokenizer)
     except BaseException as err:
         recorder.finish("failed", error=f"saving the run: {type(err).__name__}: {err}")
+        _end_trackers(trackers, "failed")
         raise
     status = final_status(trainer.state.stop_reason)
     if status == "completed":  # a stopped run keeps its checkpoint, to be resumed
         discard_checkpoint(folder)
     recorder.finish(status, stop_reason=trainer.state.stop_reason,
                     main_value=test.summary()["loss" if chat else "accuracy"])
+    for tracker in trackers:  # after the run folder is whole: MLflow keeps its model and records
+        tracker.finish(status, metrics)
     return RunResult(trainer, test, validation, metrics, folder)
+
+
+def _end_trackers(trackers: list[Tracker], status: str) -> None:
+    """Close the trackers of a run that failed or was stopped; their own faults must not hide the run's."""
+    for tracker in trackers:
+        try:
+            tracker.finish(status, None)
+        except Exception as err:  # noqa: BLE001 - the run's exception is the one being raised
+            warnings.warn(f"{type(tracker).__name__} could not record the {status} run: {err}", stacklevel=2)
 
 
 def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.device, *, check: bool) -> Path:
@@ -167,6 +190,8 @@ def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.dev
 
 def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.DatasetDict, labels: list[str],
                       resume_from: dict[str, Any] | None, baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
+    # Before training: displays draw the score to beat while the run goes (state.references).
+    reference = _fit_baseline(trainer, data) if baseline and config.task == "classification" else None
     started = time.perf_counter()
     trainer.fit(resume_from=resume_from)
     train_seconds = time.perf_counter() - started
@@ -183,8 +208,10 @@ def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.D
         "precision": str(trainer.dtype).replace("torch.", ""),
         "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
     }
-    if baseline:
-        metrics["baseline_tfidf_accuracy"] = tfidf_baseline(data)
+    if reference is not None:
+        metrics["baseline"] = reference.to_dict()
+        metrics["baseline_tfidf_accuracy"] = reference.test_accuracy  # the older key: the CLI demo and trackers
+        metrics["baseline_verdict"] = _baseline_verdict(trainer, config, data, test, reference)
     if trainer.dist.enabled:
         metrics["distributed"] = {"world_size": trainer.dist.world_size, "sharding": config.sharding,
                                   "weights_on_rank_0": local_parameter_count(trainer.model)}
@@ -224,15 +251,45 @@ def load_model_for(config: TrainConfig, labels: list[str]) -> tuple[torch.nn.Mod
 
 
 def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> float:
-    """Test accuracy of TF-IDF (word 1-2 grams) + logistic regression trained on the same train split."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """Test accuracy of TF-IDF (word 1-2 grams) + logistic regression trained on the same train split
+    (sftkit.baseline; `train()` records it with macro F1 and a verdict in metrics.json)."""
+    from sftkit.baseline import tfidf_accuracy
 
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-    features = vectorizer.fit_transform(column(data["train"], "text"))
-    classifier = LogisticRegression(max_iter=2000).fit(features, column(data["train"], "label"))
-    predicted = classifier.predict(vectorizer.transform(column(data[split], "text")))
-    return float((predicted == np.asarray(column(data[split], "label"))).mean())
+    return tfidf_accuracy(data, split)
+
+
+def _fit_baseline(trainer: Trainer, data: hf_datasets.DatasetDict) -> Any:
+    """The baseline (sftkit.baseline.Baseline), put in `trainer.state.references`; None, with a warning,
+    where the data allows none (one class in train): the run itself goes on."""
+    from sftkit.baseline import fit_baseline
+
+    try:
+        reference = fit_baseline(data)
+    except (DataError, ValueError) as err:  # sklearn: an empty vocabulary, a single class
+        warnings.warn(f"no TF-IDF baseline for this run: {err}", stacklevel=3)
+        return None
+    trainer.state.references["accuracy"] = reference.reference()
+    return reference
+
+
+def _baseline_verdict(trainer: Trainer, config: TrainConfig, data: hf_datasets.DatasetDict, test: EvalResult,
+                      reference: Any) -> dict[str, Any]:
+    """Does the fine-tune beat the baseline, and if not, why, from this run's own numbers."""
+    from sftkit.baseline import judge, model_length_limit, truncation_evidence
+
+    state = trainer.state
+    train_split = trainer.encoded_split("train")
+    truncation = truncation_evidence(column(data["train"], "text"), train_split, trainer.tokenizer,
+                                     config.max_length, model_length_limit(trainer.model, trainer.tokenizer))
+    names = list(data["train"].features["label"].names)
+    counts = np.bincount(np.asarray(column(data["train"], "label")), minlength=len(names))
+    verdict = judge(test.summary()["accuracy"], reference.to_dict(), config, steps=state.step,
+                    max_steps=state.max_steps, stop_reason=state.stop_reason, log_history=state.log_history,
+                    label_counts={name: int(n) for name, n in zip(names, counts)}, truncation=truncation,
+                    train_examples=len(data["train"]))
+    verdict["evidence"] = {"truncation": truncation, "steps": state.step, "max_steps": state.max_steps,
+                           "label_counts": {name: int(n) for name, n in zip(names, counts)}}
+    return verdict
 
 
 def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset = "rotten_tomatoes", *,

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="fine-tune as a config file says")
     train.add_argument("--config", help="a .yaml/.yml/.json file of TrainConfig settings")
     _add_overrides(train)
-    train.add_argument("--quiet", action="store_true", help="no progress lines")
+    train.add_argument("--quiet", action="store_true", help="no progress bar or lines")
     train.add_argument("--resume", action="store_true",
                        help="continue the run folder's last checkpoint (same as --set resume=true)")
 
@@ -75,43 +75,84 @@ def _config(args: argparse.Namespace) -> TrainConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from sftkit.api import train
-    from sftkit.callbacks import ConsoleProgress
+    from sftkit.callbacks import close_callbacks, console_callback
 
     config = _config(args)
     if args.resume:
         config = config.with_overrides({"resume": True})
-    result = train(config, callbacks=() if args.quiet else [ConsoleProgress()])
+    callbacks = console_callback(args.quiet)
+    try:
+        result = train(config, callbacks=callbacks)
+    finally:  # a live bar ends its line before any error message or the summary is printed
+        close_callbacks(callbacks)
     if result.trainer.dist.is_main:
-        summary = {"run": str(result.folder) if result.folder else None, "test": result.metrics["test"],
-                   "truncated": result.metrics["truncated"], "max_length": config.max_length}
-        print(json.dumps(summary, indent=2))
+        metrics = result.metrics
+        summary = {"run": str(result.folder) if result.folder else None, "test": metrics["test"],
+                   "truncated": metrics["truncated"], "max_length": config.max_length}
+        if metrics.get("baseline"):
+            summary["baseline"] = {k: metrics["baseline"][k] for k in ("method", "test_accuracy", "test_macro_f1")}
+            summary["beats_baseline"] = metrics["baseline_verdict"]["beats"]
+        print(json.dumps(summary, indent=2), flush=True)  # before the verdict, also when stdout is a pipe
+        # For the person at the terminal (stdout stays one JSON document): the score to beat, and the verdict.
+        for line in _baseline_lines(metrics, config.model):
+            print(line, file=sys.stderr)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from sftkit.api import train
-    from sftkit.callbacks import ConsoleProgress
+    from sftkit.callbacks import close_callbacks, console_callback
 
     config = _config(args)
     started = time.perf_counter()
-    result = train(config, callbacks=[ConsoleProgress()], baseline=True)
+    callbacks = console_callback()
+    try:
+        result = train(config, callbacks=callbacks, baseline=True)
+    finally:
+        close_callbacks(callbacks)
     total = time.perf_counter() - started
     metrics = result.metrics
     print(f"\nsftkit demo: {config.model} fine-tuned on {config.dataset} "
           f"({metrics['train_examples']} train / {metrics['test_examples']} test examples)\n")
     print(result.test.report())
     print(f"\ntest accuracy        {metrics['test']['accuracy']:.1%}  (fine-tuned {config.model})")
-    print(f"baseline accuracy    {metrics['baseline_tfidf_accuracy']:.1%}  "
-          "(TF-IDF + logistic regression, same split)")
+    if metrics.get("baseline"):
+        base = metrics["baseline"]
+        print(f"baseline accuracy    {base['test_accuracy']:.1%}  ({base['method']}, same split, "
+              f"macro F1 {base['test_macro_f1']:.3f}, {base['seconds']:.1f} s)")
     print(f"training             {metrics['train_seconds']:.0f} s, {metrics['steps']} steps; "
           f"whole demo {total:.0f} s on {metrics['device']}")
     print(f"truncated examples   {metrics['truncated']} (max_length {config.max_length})")
     print("most confident mistakes:")
     for row in result.test.top_losses(3):
         print(f"  [{row['label']} -> {row['pred']} {row['confidence']:.2f}] {row['text'][:90]}")
+    if metrics.get("baseline_verdict"):
+        print()
+        print("\n".join(_baseline_lines(metrics, config.model, head=False)))
     if result.folder:
         print(f"\nrun folder: {result.folder}  (sftkit report --dir {config.output_dir})")
     return 0
+
+
+def _baseline_lines(metrics: dict, model: str, *, head: bool = True) -> list[str]:
+    """The baseline beside the result and the verdict: when the fine-tune does not beat it, why (from the
+    run's own numbers) and the command to try. Nothing for runs without a baseline (chat, baseline off)."""
+    base, verdict = metrics.get("baseline"), metrics.get("baseline_verdict")
+    if not base or not verdict:
+        return []
+    lines = []
+    if head:
+        lines.append(f"baseline: {base['method']} {base['test_accuracy']:.1%} test accuracy (macro F1 "
+                     f"{base['test_macro_f1']:.3f}, {base['seconds']:.1f} s, same split); fine-tuned {model} "
+                     f"{metrics['test']['accuracy']:.1%}")
+    lines.append(verdict["summary"])
+    if not verdict["beats"]:
+        lines.append("Why, from this run's numbers:")
+        lines += [f"  - {reason}" for reason in verdict["reasons"]]
+        if verdict["suggestions"]:
+            lines.append("Try: " + "; ".join(verdict["suggestions"]))
+            lines.append(f"  {verdict['command']}")
+    return lines
 
 
 def _eval(args: argparse.Namespace) -> int:

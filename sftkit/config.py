@@ -80,6 +80,8 @@ class TrainConfig:
                                       group="evaluation")
     early_stopping_patience: int = _setting(0, "stop after N evaluations without improvement (0: never)",
                                             low=0, high=1000, group="evaluation")
+    baseline: bool = _setting(True, "classification: also fit TF-IDF + logistic regression on the same split and "
+                              "report it beside the result (seconds)", group="evaluation")
 
     # Hardware and reproducibility.
     seed: int = _setting(42, "seeds data order, dropout and head initialisation", low=0, high=2**32 - 1,
@@ -103,10 +105,17 @@ class TrainConfig:
     overwrite: bool = _setting(False, "replace an existing run of the same run_name (only run folders sftkit wrote)",
                                group="system")
     save_model: bool = _setting(True, "save the final model into the run folder", group="system")
+    report_to: str = _setting("none", "also log the run to tensorboard, mlflow, or both (tensorboard,mlflow); "
+                              "none: the run folder only", group="system")
+    mlflow_tracking_uri: str | None = _setting(
+        None, "MLflow tracking store for report_to mlflow (None: the SQLite store mlflow.db in output_dir)",
+        group="system")
     trust_remote_code: bool = _setting(False, "allow model repositories to run their own Python code",
                                        group="system")
 
     def __post_init__(self) -> None:
+        if isinstance(self.report_to, (list, tuple)):  # the Hugging Face form: report_to=["tensorboard"]
+            object.__setattr__(self, "report_to", ",".join(map(str, self.report_to)) or "none")
         validate(self)
 
     # --- construction -------------------------------------------------------------
@@ -230,6 +239,7 @@ def validate(config: TrainConfig) -> None:
         raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
     if config.resume and config.overwrite:
         raise ConfigError("settings 'resume' and 'overwrite' exclude each other: continue the run, or replace it")
+    _check_trackers(config.report_to)
     if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or
                                         re.fullmatch(r"cuda:\d+", config.device)):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
@@ -257,6 +267,28 @@ def _check_task(config: TrainConfig) -> None:
             raise ConfigError(f"setting 'dataset': {config.dataset} holds conversations; set task: chat")
         if config.packing:
             raise ConfigError("setting 'packing' applies to task chat only")
+
+
+def tracker_names(report_to: str) -> list[str]:
+    """The trackers a report_to setting names, in order, without repeats ("none" names none)."""
+    names = [name.strip().lower() for name in report_to.split(",") if name.strip()]
+    return [] if names in ([], ["none"]) else list(dict.fromkeys(names))
+
+
+def _check_trackers(report_to: str) -> None:
+    """Each tracker must be known and installed: a missing package is named with its extra before any work."""
+    import importlib.util
+
+    from sftkit.trackers import TRACKERS
+
+    for name in tracker_names(report_to):
+        if name not in TRACKERS:
+            raise ConfigError(f"setting 'report_to': unknown tracker {name!r}; choose from none, "
+                              f"{', '.join(TRACKERS)} (several separated by commas)")
+        module = TRACKERS[name]
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(f"setting 'report_to': {name} needs the {module} package, which is not installed: "
+                              f"pip install 'sftkit[{name}]'")
 
 
 def chat_config(**settings: Any) -> TrainConfig:
@@ -299,6 +331,8 @@ def _coerce(key: str, value: Any, annotation: Any, source: str) -> Any:
         word = {False: "no", True: "yes"}[value]
         if word in choices:
             return word
+    if key == "report_to" and isinstance(value, (list, tuple)):  # YAML list or [a, b] on the command line
+        return ",".join(map(str, value)) or "none"
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(f"{source}: setting '{key}' must be {kind.__name__}, got {value!r}")
     return value

@@ -25,7 +25,7 @@ EVENTS: tuple[str, ...] = (
 @dataclass
 class TrainerState:
     """What a run knows about itself; callbacks read it, only the trainer writes it
-    (except `best_*`, which the best-model tracker owns)."""
+    (except `best_*`, which the best-model tracker owns, and `references`, which `train()` fills)."""
 
     step: int = 0  # optimizer steps done
     max_steps: int = 0
@@ -38,6 +38,9 @@ class TrainerState:
     best_metric: float | None = None
     best_step: int | None = None
     stop_reason: str | None = None
+    # Scores to beat, drawn by displays: metric name -> {"value", "split", "name"}, e.g. "accuracy" ->
+    # the TF-IDF baseline's validation accuracy. Set by `train()` before fitting, so live charts show it.
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,7 +6,8 @@
                          main metric; written when training starts, updated as it goes
       config.json        the TrainConfig
       log_history.json   every log record so far (step, epoch, train loss, lr, examples/s, eval metrics)
-      metrics.json       validation (best) and test metrics, baseline, timings, truncation counts (at the end)
+      metrics.json       validation (best) and test metrics, the TF-IDF baseline and the verdict on it,
+                         timings, truncation counts (at the end)
       evaluation.json    the test evaluation in detail: confusion matrix, per-class report, top losses,
                          or a chat run's sample generations (at the end)
       model/             save_pretrained folder: safetensors weights, config with label names,
@@ -386,14 +387,16 @@ def _process_gone(record: dict[str, Any]) -> str | None:
 
 
 def compare_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per run: its name, the settings that differ between runs, and its headline metrics."""
+    """One row per run: its name, the settings that differ between runs, and its headline metrics; with a
+    `baseline_test_accuracy` column (TF-IDF + logistic regression on the run's split) when any run has one."""
     if not runs:
         return []
     keys = sorted({k for r in runs for k in r["config"]})
     varying = [k for k in keys if len({json.dumps(r["config"].get(k)) for r in runs}) > 1
                and k not in ("run_name", "output_dir")]
+    baselines = [baseline_accuracy(run.get("metrics")) for run in runs]
     rows = []
-    for run in runs:
+    for run, baseline in zip(runs, baselines):
         metrics = run.get("metrics") or {}  # None while a run is still going
         test = metrics.get("test") or {}
         row = {"run": run["name"], **{k: run["config"].get(k) for k in varying}}
@@ -401,9 +404,19 @@ def compare_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row.update({"test_loss": test.get("loss"), "test_token_accuracy": test.get("accuracy")})
         else:
             row.update({"test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1")})
+        if any(b is not None for b in baselines):
+            row["baseline_test_accuracy"] = baseline
         row["train_s"] = metrics.get("train_seconds")
         rows.append(row)
     return rows
+
+
+def baseline_accuracy(metrics: dict[str, Any] | None) -> float | None:
+    """A run's TF-IDF baseline test accuracy, or None (chat runs, baseline off, runs from before baselines)."""
+    metrics = metrics if isinstance(metrics, dict) else {}
+    baseline = metrics.get("baseline")
+    value = baseline.get("test_accuracy") if isinstance(baseline, dict) else metrics.get("baseline_tfidf_accuracy")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -169,3 +169,18 @@ def test_killed_run_resumes_to_the_same_metrics(setup, sharding):
     a, b = (json.loads((r / "metrics.json").read_text()) for r in (whole, run))
     assert b["best_step"] == a["best_step"]
     assert b["test"] == pytest.approx(a["test"], rel=1e-5)
+
+
+def test_only_rank_zero_logs_to_tensorboard(setup):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _run(setup, "ddp_tensorboard", 2, extra="report_to: tensorboard\n")
+    run = setup / "ddp_tensorboard" / "run"
+    history = json.loads((run / "log_history.json").read_text())
+    files = list((run / "tensorboard").glob("events.out.tfevents.*"))
+    # File names end in <host>.<pid>.<n>: the series and the hparams, both written by one process.
+    assert len(files) == 2 and len({f.name.split(".")[-2] for f in files}) == 1
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0})
+    events.Reload()
+    logged = [(e.step, e.value) for e in events.Scalars("train/loss")]
+    assert logged == [(r["step"], pytest.approx(r["train_loss"])) for r in history if "train_loss" in r]

@@ -302,7 +302,7 @@ def test_monitor_follows_a_run_and_keeps_a_static_copy(toy_data, tiny_config):
     assert m.status == "completed" and m.step == m.max_steps == 32 and result.trainer.state.step == 32
     assert m.latest["step"] == "32/32" and "eval_accuracy" in m.latest and m.latest["lr"] == 0.0
     panels = m.chart.spec["panels"]
-    assert [p["title"] for p in panels] == ["loss", "learning rate"]
+    assert [p["title"] for p in panels] == ["loss", "accuracy", "learning rate"]  # accuracy: with the baseline
     names = [s["name"] for s in panels[0]["series"]]
     assert names == ["train loss (raw)", "train loss (smoothed 0.60)", "eval loss"]
     assert len(panels[0]["series"][2]["points"]) == 2  # one eval per epoch

@@ -29,6 +29,7 @@ from widgets._html import FONT_FAMILY, NO_MATH, PALETTE, TEXT, esc, fmt, line_ch
 STATIC = Path(__file__).parent / "static"
 EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")
 RAW_COLOR = "#6a8fc0"  # the unsmoothed train loss: lighter than its smoothed line, still 3.3:1 on white
+REFERENCE_COLOR = "#595959"  # a score to beat (the TF-IDF baseline): dashed dark grey, 7:1 on white
 
 
 class LineChart(anywidget.AnyWidget):
@@ -56,7 +57,8 @@ class MonitorCallback(Callback):
         self.monitor = monitor
 
     def on_fit_start(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
-        self.monitor._begin(state.max_steps)
+        task = getattr(getattr(trainer, "config", None), "task", None)
+        self.monitor._begin(state.max_steps, references=getattr(state, "references", {}), task=task)
 
     def on_step_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
         if self.monitor._stop_requested:
@@ -84,6 +86,8 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     latest = traitlets.Dict(help="the table: latest train record, ETA, latest eval metrics")
     updates = traitlets.Int(0, help="how many times the display was redrawn (throttled)")
     stop_reason = traitlets.Unicode("", help="why the run ended")
+    references = traitlets.Dict(help="scores to beat, drawn as dashed lines: metric -> {value, split, name}")
+    verdict = traitlets.Dict(help="the run's baseline verdict (metrics.json's baseline_verdict), once it ended")
 
     def __init__(self, *, compare: str | Path | Sequence[dict[str, Any]] | None = None, min_interval_s: float = 0.25,
                  max_points: int = 300, title: str = "training", text_stream: TextIO | None = None,
@@ -93,6 +97,8 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._text_stream = text_stream
         self._records: list[dict[str, Any]] = []
         self._step = 0
+        self._task: str | None = None
+        self._owns_run = False  # True while `train()` runs: the run ends when it returns
         self._last_push = 0.0
         self._last_text = 0.0
         self._stop_requested = False
@@ -109,14 +115,15 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
                                       tooltip="stop after the current step (the best weights are kept)")
         self._table = widgets.HTML()
+        self._verdict_w = widgets.HTML()
         self._compare_w = widgets.HTML(self._compare_html())
         self.output = widgets.Output()  # where the training thread's errors go (never into another cell)
         for w, cls in ((self._stop_b, "sftkit-stop"), (self._header, "sftkit-header"), (self._table, "sftkit-table"),
-                       (self._controls, "sftkit-controls-widget"),
+                       (self._controls, "sftkit-controls-widget"), (self._verdict_w, "sftkit-verdict"),
                        (self._progress, "sftkit-progress"), (self.chart, "sftkit-chart-widget")):
             w.add_class(cls)
         super().__init__([self._header, self._progress, widgets.HBox([self._controls, self._stop_b]),
-                          self.chart, self._table, self._compare_w, self.output])
+                          self.chart, self._table, self._verdict_w, self._compare_w, self.output])
         self.add_class("sftkit-monitor")
         traitlets.link((self._controls, "smoothing"), (self, "smoothing"))
         traitlets.link((self._controls, "log_scale"), (self, "log_scale"))
@@ -136,11 +143,17 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             raise RuntimeError("this monitor is already watching a run; Stop it or wait() first")
         self._stop_requested, self._error, self.result = False, None, None
         self._stop_source = "stopped from the monitor"
-        self.status, self.stop_reason = "starting", ""
+        self.status, self.stop_reason, self.verdict = "starting", "", {}
+        # The run ends when train() returns (test evaluation and verdict included), not at the loop's end:
+        # one final status and one final static copy, with the verdict in it.
+        self._owns_run = True
 
         def run() -> None:
             try:
                 self.result = sftkit.train(config, callbacks=[self.callback(), *callbacks], data=data, model=model, save=save)
+                self._owns_run = False
+                self._set_verdict(self.result.metrics)
+                self._end("stopped" if self._stop_requested else "completed")
             except BaseException as err:  # shown in the monitor: a thread's exception would vanish
                 self._error = err
                 self.output.append_stderr("".join(traceback.format_exception(err)))
@@ -148,6 +161,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
                 self._push()
                 self._update_static_copy()
             finally:
+                self._owns_run = False
                 self._stop_b.disabled = True
 
         if background if background is not None else not self.text_mode:
@@ -184,9 +198,28 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             self.status = "stopping"
             self._push()
 
+    def show_verdict(self, metrics: dict[str, Any]) -> None:
+        """Show a finished run's baseline verdict (its metrics.json) under the table, and keep it in the
+        static copy. `train()` shows it by itself; a run trained elsewhere with `callback()` can pass its
+        metrics here."""
+        self._set_verdict(metrics)
+        self._push()
+        self._update_static_copy()
+        if self.text_mode and self.verdict:
+            print("\n".join(_verdict_lines(self.verdict)), file=self._text_stream or sys.stderr, flush=True)
+
+    def _set_verdict(self, metrics: dict[str, Any]) -> None:
+        self.verdict = dict(metrics.get("baseline_verdict") or {})
+        if metrics.get("baseline") and "accuracy" not in self.references:  # a run watched without the reference
+            base = metrics["baseline"]
+            split = "validation" if base.get("validation_accuracy") is not None else "test"
+            self.references = {**self.references, "accuracy": {
+                "value": base[f"{split}_accuracy"], "split": split, "name": f"{base['method']} ({split})"}}
+
     # --- called by the callback -------------------------------------------------------
-    def _begin(self, max_steps: int) -> None:
+    def _begin(self, max_steps: int, references: dict[str, Any] | None = None, task: str | None = None) -> None:
         self._records, self._step, self.max_steps = [], 0, max_steps
+        self.references, self._task = dict(references or {}), task
         if self.status != "stopping":
             self.status = "training"
         self._stop_b.disabled = False
@@ -203,12 +236,20 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     def _finish(self, state: TrainerState) -> None:
         self._step = state.step
         self.stop_reason = state.stop_reason or ""
-        self.status = "stopped" if self._stop_requested else "completed"
+        self._stop_b.disabled = True
+        if self._owns_run:  # train() ends the run once its test evaluation and verdict are in
+            self._push()
+            return
+        self._end("stopped" if self._stop_requested else "completed")
+
+    def _end(self, status: str) -> None:
+        self.status = status
         self._stop_b.disabled = True
         self._push()
-        self._update_static_copy()  # the saved notebook keeps the final curves and table
+        self._update_static_copy()  # the saved notebook keeps the final curves, table and verdict
         if self.text_mode:
-            print(self._text_line(), file=self._text_stream or sys.stderr, flush=True)
+            lines = [self._text_line(), *(_verdict_lines(self.verdict) if self.verdict else [])]
+            print("\n".join(lines), file=self._text_stream or sys.stderr, flush=True)
 
     @traitlets.observe("smoothing", "log_scale")
     def _view_changed(self, change: dict[str, Any]) -> None:
@@ -231,6 +272,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
                 self._progress.value = min(self._step, self._progress.max)
                 self._header.value = f'<span class="{NO_MATH}">{esc(self._header_text())}</span>'
                 self._table.value = table([latest]) if latest else ""
+                self._verdict_w.value = self._verdict_html()
                 self.updates += 1
 
     def chart_spec(self) -> dict[str, Any]:
@@ -250,11 +292,54 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             pts = [(r["step"], r["train_loss"]) for r in run["log_history"] if "train_loss" in r]
             loss_series.append({"name": f"earlier: {run['name']}", "color": PALETTE[2 + i % 4], "dash": True,
                                 "points": downsample(smooth(pts, self.smoothing), self.max_points)})
+        accuracy = self._accuracy_panel()
         return {"panels": [
             {"title": "loss", "log": self.log_scale, "series": loss_series, "width": 520, "height": 220},
+            *([accuracy] if accuracy else []),
             {"title": "learning rate", "log": False, "width": 520, "height": 130,
              "series": [{"name": "lr", "color": PALETTE[4], "points": downsample(lrs, self.max_points)}]},
         ]}
+
+    def _accuracy_panel(self) -> dict[str, Any] | None:
+        """Validation accuracy by evaluation, with the score to beat as a dashed, labelled line. None before
+        the first evaluation (a flat line alone has no scale; the line under the table names the score to
+        beat meanwhile), for chat runs and for runs that evaluate nothing."""
+        evals = [(r["step"], r["eval_accuracy"]) for r in self._records if "eval_accuracy" in r]
+        reference = self.references.get("accuracy")
+        if not evals or self._task == "chat":
+            return None
+        series = [{"name": "validation accuracy", "color": PALETTE[2], "width": 2,
+                   "points": downsample(evals, self.max_points)}]
+        if reference is not None:  # across the steps done so far, as the loss chart's axis
+            end = max(self._step, *(step for step, _ in evals), 1)
+            series.append({"name": f"{reference['name']}: {reference['value']:.1%}", "color": REFERENCE_COLOR,
+                           "dash": True, "width": 1.5,
+                           "points": [[0.0, float(reference["value"])], [float(end), float(reference["value"])]]})
+        return {"title": "accuracy", "log": False, "series": series, "width": 520, "height": 170}
+
+    def _verdict_html(self) -> str:
+        """The verdict: one line when the fine-tune beats the baseline; otherwise a boxed callout with the
+        reasons and the command (a heading in words, not colour alone, says which)."""
+        verdict = self.verdict
+        box = f"font:12px {FONT_FAMILY};color:{TEXT};margin:6px 0;padding:6px 10px;max-width:680px"
+        reference = self.references.get("accuracy")
+        if not verdict and reference:  # known before training: the score the run has to beat
+            return (f'<div class="sftkit-verdict-box {NO_MATH}" style="{box};padding-left:0"><b>To beat:</b> '
+                    f'{esc(reference["name"])}, {reference["value"]:.1%} accuracy</div>')
+        if not verdict:
+            return ""
+        if verdict.get("beats"):
+            return (f'<div class="sftkit-verdict-box {NO_MATH}" style="{box};border-left:4px solid {PALETTE[2]}">'
+                    f'<b>Baseline beaten.</b> {esc(verdict.get("summary", ""))}</div>')
+        reasons = "".join(f"<li>{esc(r)}</li>" for r in verdict.get("reasons", []))
+        tries = "; ".join(verdict.get("suggestions", []))
+        command = (f'<div>Try {esc(tries)}:</div><code style="display:block;white-space:pre-wrap;'
+                   f'background:#f2f2f2;color:{TEXT};padding:3px 6px;margin-top:2px">{esc(verdict["command"])}</code>'
+                   if verdict.get("command") else "")
+        return (f'<div class="sftkit-verdict-box {NO_MATH}" role="note" style="{box};border:2px solid #b01c1c;'
+                f'background:#fff8f6"><b>Baseline not beaten.</b> {esc(verdict.get("summary", ""))}'
+                f'<div style="margin-top:4px">Why, from this run\'s numbers:</div>'
+                f'<ul style="margin:2px 0 4px 18px;padding:0">{reasons}</ul>{command}</div>')
 
     def _latest(self) -> dict[str, Any]:
         train = next((r for r in reversed(self._records) if "train_loss" in r), None)
@@ -301,7 +386,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
                                     height=p["height"]) for p in self.chart_spec()["panels"])
         latest = table([self._latest()]) if self._latest() else ""
         return (f'<div class="{NO_MATH}" style="color:{TEXT};font:bold 13px {FONT_FAMILY}">{esc(self._header_text())}</div>'
-                f'{charts}{latest}{self._compare_html()}')
+                f'{charts}{latest}{self._verdict_html()}{self._compare_html()}')
 
     def __repr__(self) -> str:
         latest = self._latest()
@@ -342,6 +427,16 @@ def _earlier_runs(compare: str | Path | Sequence[dict[str, Any]] | None, limit: 
         return []
     runs = list_runs(compare) if isinstance(compare, (str, Path)) else list(compare)
     return runs[-limit:]
+
+
+def _verdict_lines(verdict: dict[str, Any]) -> list[str]:
+    """The verdict as terminal lines (the monitor's text mode)."""
+    lines = [verdict.get("summary", "")]
+    if not verdict.get("beats"):
+        lines += [f"  - {reason}" for reason in verdict.get("reasons", [])]
+        if verdict.get("command"):
+            lines += ["Try: " + "; ".join(verdict.get("suggestions", [])), f"  {verdict['command']}"]
+    return lines
 
 
 def _duration(seconds: float) -> str:

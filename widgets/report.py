@@ -105,9 +105,15 @@ def metrics(runs: Sequence[dict[str, Any]]) -> Shown:
         for split in ("test", "validation"):
             for key, value in (m.get(split) or {}).items():
                 column[f"{split} {key}"] = value
-        for key, value in m.items():
-            if key.startswith("baseline"):
-                column[key.replace("_", " ")] = value
+        base = m.get("baseline")
+        if isinstance(base, dict):  # TF-IDF + logistic regression on the same split
+            for split in ("test", "validation"):
+                for key in ("accuracy", "macro_f1"):
+                    if base.get(f"{split}_{key}") is not None:
+                        column[f"baseline {split} {key}"] = base[f"{split}_{key}"]
+            column["baseline seconds"] = base.get("seconds")
+        elif m.get("baseline_tfidf_accuracy") is not None:  # runs from before the baseline record
+            column["baseline tfidf accuracy"] = m["baseline_tfidf_accuracy"]
         for key in ("steps", "best_step", "train_seconds"):
             if m.get(key) is not None:
                 column[key.replace("_", " ")] = m[key]
@@ -123,10 +129,37 @@ def differences(runs: Sequence[dict[str, Any]]) -> Shown:
     """The settings that differ between runs, with their headline test metrics (sftkit.runs.compare_runs)."""
     rows = compare_runs([{**run, "metrics": run.get("metrics") or {}} for run in runs])
     rows = [{k: v for k, v in row.items() if k != "train_s"} for row in rows]
-    varying = [k for k in rows[0] if k != "run" and not k.startswith("test_")] if rows else []
+    varying = [k for k in rows[0] if k != "run" and not k.startswith(("test_", "baseline_"))] if rows else []
     title = (f"Settings that differ: {', '.join(varying)}" if varying
              else "Settings that differ: none (the runs differ only in name and folder)")
     return _table(title, rows)
+
+
+def verdict(run: dict[str, Any]) -> Shown:
+    """Does the fine-tune beat TF-IDF + logistic regression on the same split? When it does not: why, from
+    the run's own numbers, and the command to try (metrics.json's baseline_verdict)."""
+    m = run.get("metrics") or {}
+    judged, base = m.get("baseline_verdict"), m.get("baseline")
+    if not isinstance(judged, dict) or not isinstance(base, dict):
+        return _note("Baseline", "no baseline in this run (a chat run, baseline off, or a run recorded before "
+                                 "baselines were)")
+    scores = (f"{base.get('method')}: test accuracy {base['test_accuracy']:.1%}, macro F1 "
+              f"{base['test_macro_f1']:.3f}, fitted in {base.get('seconds', 0):.1f} s on the run's train split.")
+    lines = [judged.get("summary", ""), scores]
+    html = [f"<p>{esc(judged.get('summary', ''))}</p>", f"<p>{esc(scores)}</p>"]
+    if not judged.get("beats"):
+        reasons = judged.get("reasons") or []
+        lines += ["Why, from this run's numbers:", *[f"  - {r}" for r in reasons]]
+        html.append("<p>Why, from this run's numbers:</p><ul>" + "".join(f"<li>{esc(r)}</li>" for r in reasons)
+                    + "</ul>")
+        if judged.get("command"):
+            tries = "; ".join(judged.get("suggestions") or [])
+            lines += [f"Try: {tries}", f"  {judged['command']}"]
+            html.append(f"<p>Try: {esc(tries)}</p><pre style=\"font-family: monospace; white-space: pre-wrap; font-size: 12px\">"
+                        f"{esc(judged['command'])}</pre>")
+    title = "Baseline: beaten" if judged.get("beats") else "Baseline: not beaten"
+    return Shown(f"{title}\n" + "\n".join(lines),
+                 f'<div class="sftkit-report {NO_MATH}"><b>{esc(title)}</b>{"".join(html)}</div>')
 
 
 def curves(runs: Sequence[dict[str, Any]]) -> Chart:
@@ -331,6 +364,8 @@ def build_notebook(runs: Sequence[dict[str, Any]], *, folder: Path) -> Any:
         code(f"run = runs[{i}]\nreport.overview(run)")
         code("report.settings(run)")
         code("report.metrics([run])")
+        if (run.get("metrics") or {}).get("baseline_verdict"):
+            code("report.verdict(run)")
         code("report.curves([run])")
         if run["config"].get("task") == "chat":
             code("report.generations(run)")

@@ -138,6 +138,8 @@ def test_sidebar_follows_a_run_then_run_view_comparison_and_report(lab, browser,
     for words in ("Curves", "Metrics", "Per-class report", "Confusion matrix", "Top losses",
                   "sftkit eval --model runs/from-terminal", "Settings"):
         assert words in text, words
+    # The baseline train() fitted on the same split, beside the main metric.
+    assert "against TF-IDF + logistic regression" in view.locator(".sftkit-lab-baseline").inner_text()
     view.screenshot(path=str(artifacts / "lab_run_view.png"))
     page.screenshot(path=str(artifacts / "lab_sidebar_and_run_view.png"))
     # The dark theme: the same view, read through JupyterLab's own colour variables.
@@ -397,5 +399,91 @@ def test_sidebar_renames_and_deletes_runs_on_disk(lab, browser, artifacts: Path)
     assert not (root / "managing" / "doomed").exists()
     assert (root / "managing" / "final-v1").is_dir() and (notes / "config.json").is_file()
     assert delete.is_disabled()  # nothing selected any more
+    assert page.errors == []
+    page.close()
+
+
+LOST_VERDICT = {
+    "beats": False, "margin": -0.19, "metric": "test accuracy",
+    "summary": "The fine-tune does not beat TF-IDF + logistic regression on test accuracy: 58.0% against 77.0% "
+               "(-19.0 points).",
+    "reasons": [("61.2% of the training examples (480 of 785) were longer than max_length 128 and cut: 214 tokens "
+                 "each on average, 58% of their text, never seen in training."),
+                ("Only 50 optimizer steps were planned (785 training examples, batch_size 32, epochs 2): "
+                 "fine-tuning usually needs 100 or more."),
+                "The validation accuracy was still rising at the last evaluation: 52.7% at step 25, 58.9% at step 50."],
+    "suggestions": ["max_length 512 (the most the model reads; 95% of the training texts need 690 tokens)",
+                    "epochs 4 (about 100 optimizer steps)"],
+    "changes": {"max_length": 512, "epochs": 4.0},
+    "command": "sftkit train --set dataset=debates.csv --set max_length=512 --set epochs=4.0"}
+BASELINE = {"method": "TF-IDF + logistic regression", "details": "word 1-2 grams, sublinear tf", "test_accuracy": 0.77,
+            "test_macro_f1": 0.761, "validation_accuracy": 0.75, "validation_macro_f1": 0.74, "seconds": 0.8,
+            "train_examples": 785}
+
+
+def with_baseline(folder: Path, test_accuracy: float, verdict: dict) -> None:
+    """Give a hand-written run the baseline records train() writes."""
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["test"]["accuracy"] = test_accuracy
+    metrics.update(baseline=BASELINE, baseline_tfidf_accuracy=BASELINE["test_accuracy"], baseline_verdict=verdict)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+CONTRAST = """el => {
+  const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const v = rgb(c).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const box = el.closest('.sftkit-lab-verdict-lost');
+  const [a, b] = [lum(getComputedStyle(el).color), lum(getComputedStyle(box).backgroundColor)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_run_view_shows_the_baseline_and_the_verdict(lab, browser, artifacts: Path) -> None:
+    root: Path = lab["root"]
+    with_baseline(make_run(root, "verdict/too-short"), 0.58, LOST_VERDICT)
+    with_baseline(make_run(root, "verdict/beats-it"), 0.83, {
+        "beats": True, "margin": 0.06, "metric": "test accuracy", "reasons": [], "suggestions": [], "changes": {},
+        "command": "", "summary": "The fine-tune beats TF-IDF + logistic regression on test accuracy: 83.0% against "
+                                  "77.0% (+6.0 points)."})
+    page = open_lab(browser, lab)
+    page.evaluate("() => window.jupyterapp.commands.execute('sftkit:open-run', {path: 'verdict/too-short'})")
+    view = page.locator(".sftkit-lab-runview[data-run-path='verdict/too-short']")
+    callout = view.locator("aside.sftkit-lab-verdict-lost")
+    callout.wait_for(timeout=TIMEOUT_MS)
+    # Said in words (a heading and its accessible name), not by colour alone, above the curves.
+    assert callout.get_attribute("aria-label") == "Baseline not beaten"
+    text = callout.inner_text()
+    assert "Baseline not beaten" in text and LOST_VERDICT["summary"] in text
+    assert all(reason in text for reason in LOST_VERDICT["reasons"])
+    assert LOST_VERDICT["command"] in callout.locator("pre").inner_text()
+    assert "epochs 4 (about 100 optimizer steps)" in text and callout.locator("button.sftkit-lab-copy").count() == 1
+    curves_top = view.locator("section", has=page.locator("h3", has_text="Curves")).bounding_box()["y"]
+    assert callout.bounding_box()["y"] < curves_top
+    # The baseline beside the main metric, in words and as a column of the metrics table.
+    line = view.locator(".sftkit-lab-baseline").inner_text()
+    assert "test accuracy 58.0%" in line and "TF-IDF + logistic regression 77.0% on the same split" in line
+    header = view.locator(".sftkit-lab-metrics thead").inner_text()
+    assert "baseline: TF-IDF + logistic regression (test)" in header
+    assert "0.77" in view.locator(".sftkit-lab-metrics tbody").inner_text()
+    for part in ("h3.sftkit-lab-verdict-title", "p >> nth=0", "li >> nth=0"):
+        assert callout.locator(part).evaluate(CONTRAST) >= 4.5, part
+    callout.screenshot(path=str(artifacts / "lab_verdict_callout.png"))
+    view.screenshot(path=str(artifacts / "lab_run_view_verdict.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    for part in ("h3.sftkit-lab-verdict-title", "p >> nth=0", "li >> nth=0"):
+        assert callout.locator(part).evaluate(CONTRAST) >= 4.5, part
+    callout.screenshot(path=str(artifacts / "lab_verdict_callout_dark.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=TIMEOUT_MS)
+
+    # A fine-tune that wins: one line that says so, no callout.
+    page.evaluate("() => window.jupyterapp.commands.execute('sftkit:open-run', {path: 'verdict/beats-it'})")
+    won = page.locator(".sftkit-lab-runview[data-run-path='verdict/beats-it']")
+    won.locator(".sftkit-lab-verdict-beaten").wait_for(timeout=TIMEOUT_MS)
+    assert won.locator(".sftkit-lab-verdict-beaten").inner_text().startswith("Baseline beaten. The fine-tune beats")
+    assert won.locator(".sftkit-lab-verdict-lost").count() == 0
     assert page.errors == []
     page.close()

@@ -88,6 +88,7 @@ export class RunView extends Widget {
     const parts: (HTMLElement | null)[] = [
       header,
       ...problems,
+      this.verdict(run),
       section('Curves', [charts]),
       this.metricsSection(run),
       evaluation.per_class ? this.perClass(evaluation.per_class) : null,
@@ -127,12 +128,71 @@ export class RunView extends Widget {
     const names = Array.from(new Set([...Object.keys(test), ...Object.keys(validation)])).filter(
       k => typeof (test[k] ?? validation[k]) !== 'object'
     );
-    const other = ['steps', 'best_step', 'stop_reason', 'train_seconds', 'baseline_tfidf_accuracy']
+    const base = metrics.baseline && typeof metrics.baseline === 'object' ? metrics.baseline : null;
+    // Runs recorded before the baseline record keep the older single number.
+    const other = ['steps', 'best_step', 'stop_reason', 'train_seconds', ...(base ? [] : ['baseline_tfidf_accuracy'])]
       .filter(k => metrics[k] !== undefined && metrics[k] !== null)
       .map(k => [k, fmt(metrics[k])]);
+    const header = ['metric', 'test', 'validation (best)', ...(base ? [`baseline: ${base.method} (test)`] : [])];
+    const rows = names.map(k => [
+      k,
+      fmt(test[k]),
+      fmt(validation[k]),
+      ...(base ? [fmt(base[`test_${k}`])] : [])
+    ]);
     return section('Metrics', [
-      table(['metric', 'test', 'validation (best)'], names.map(k => [k, fmt(test[k]), fmt(validation[k])])),
+      base ? this.baselineLine(metrics, base) : null,
+      table(header, rows, 'sftkit-lab-table sftkit-lab-metrics'),
       other.length ? table(['', ''], other, 'sftkit-lab-table sftkit-lab-kv') : null
+    ]);
+  }
+
+  /** The main metric and the baseline's, side by side, in words. */
+  private baselineLine(metrics: Record<string, any>, base: Record<string, any>): HTMLElement {
+    const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '–');
+    const seconds = typeof base.seconds === 'number' ? `, fitted in ${base.seconds.toFixed(1)} s` : '';
+    return h('p', { class: 'sftkit-lab-baseline' }, [
+      h('strong', { text: `test accuracy ${pct(metrics.test?.accuracy)}` }),
+      ` against ${base.method} ${pct(base.test_accuracy)} on the same split (macro F1 ${fmt(base.test_macro_f1)}${seconds})`
+    ]);
+  }
+
+  /** The verdict on the baseline: a callout with the reasons and the command when the fine-tune does not
+   * beat it (a heading in words says so: never colour alone), one line when it does. */
+  private verdict(run: IRunDetails): HTMLElement | null {
+    const verdict = run.metrics?.baseline_verdict;
+    if (!verdict || typeof verdict !== 'object') {
+      return null;
+    }
+    if (verdict.beats) {
+      return h('p', { class: 'sftkit-lab-verdict sftkit-lab-verdict-beaten' }, [
+        h('strong', { text: 'Baseline beaten. ' }),
+        String(verdict.summary ?? '')
+      ]);
+    }
+    const reasons: string[] = Array.isArray(verdict.reasons) ? verdict.reasons.map(String) : [];
+    const suggestions: string[] = Array.isArray(verdict.suggestions) ? verdict.suggestions.map(String) : [];
+    const command = typeof verdict.command === 'string' ? verdict.command : '';
+    return h('aside', { class: 'sftkit-lab-verdict sftkit-lab-verdict-lost', attrs: { 'aria-label': 'Baseline not beaten' } }, [
+      h('h3', { class: 'sftkit-lab-verdict-title', text: '⚠ Baseline not beaten' }),
+      h('p', { text: String(verdict.summary ?? '') }),
+      reasons.length ? h('p', { class: 'sftkit-lab-verdict-why', text: "Why, from this run's numbers:" }) : null,
+      reasons.length ? h('ul', {}, reasons.map(r => h('li', { text: r }))) : null,
+      command
+        ? h('div', { class: 'sftkit-lab-command sftkit-lab-verdict-command' }, [
+            h('span', { class: 'sftkit-lab-command-label', text: 'Try' }),
+            h('div', {}, [
+              suggestions.length ? h('p', { class: 'sftkit-lab-verdict-try', text: suggestions.join('; ') }) : null,
+              h('pre', { text: command })
+            ]),
+            h('button', {
+              class: 'jp-mod-styled sftkit-lab-copy',
+              text: 'Copy',
+              attrs: { 'aria-label': 'Copy the command to try' },
+              on: { click: () => Clipboard.copyToSystem(command) }
+            })
+          ])
+        : null
     ]);
   }
 
