@@ -10,13 +10,12 @@ excluded). The monitor logs every step here (log_every=1), its worst case; it st
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
 
 import datasets as hf_datasets
-import torch
+from common import overhead_args
 
 import sftkit
 from widgets import LiveMonitor
@@ -46,13 +45,7 @@ def run(config: sftkit.TrainConfig, data: hf_datasets.DatasetDict, monitor: Live
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--examples", type=int, default=1024)
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = overhead_args(__doc__)
     data = hf_datasets.DatasetDict({"train": toy_split(args.examples, 1), "validation": toy_split(64, 2)})
     config = sftkit.TrainConfig(model="tiny", dataset="toy", epochs=args.epochs, batch_size=16, lr=2e-3,
                                 log_every=1, eval_strategy="no", save_model=False)

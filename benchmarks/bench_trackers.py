@@ -12,14 +12,13 @@ its params). The MLflow store is the default local SQLite file.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 from pathlib import Path
 
 import datasets as hf_datasets
-import torch
 from bench_monitor import toy_split
+from common import overhead_args
 
 import sftkit
 from sftkit.trackers import Tracker
@@ -36,13 +35,7 @@ def run(config: sftkit.TrainConfig, data: hf_datasets.DatasetDict) -> tuple[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--examples", type=int, default=1024)
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = overhead_args(__doc__)
     data = hf_datasets.DatasetDict({"train": toy_split(args.examples, 1), "test": toy_split(64, 2)})
     with tempfile.TemporaryDirectory(prefix="sftkit-bench-trackers-") as out:
         plain = sftkit.TrainConfig(model="tiny", dataset="toy", epochs=args.epochs, batch_size=16, lr=2e-3,

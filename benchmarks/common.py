@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import torch
@@ -33,3 +34,16 @@ def training_flops(lengths: list[int], layers: int = 6, hidden: int = 384, inter
 def _sync(device: str) -> None:
     if str(device).startswith("cuda"):
         torch.cuda.synchronize()
+
+
+def overhead_args(doc: str) -> argparse.Namespace:
+    """The options of the overhead benchmarks (the tiny model on toy data, with and without the thing
+    measured), parsed, with torch's thread count set."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--examples", type=int, default=1024)
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    return args

@@ -247,6 +247,15 @@ def test_panel_validates_each_change_beside_the_field():
     assert p._yaml_w.value == p.yaml
 
 
+def test_panel_sets_report_to_and_names_an_unknown_tracker():
+    p = HyperparamPanel()
+    p.inputs["report_to"].value = "tensorboard,mlflow"
+    assert p.errors == {} and p.config.report_to == "tensorboard,mlflow"
+    assert "--set report_to=tensorboard,mlflow" in p.command
+    p.inputs["report_to"].value = "wandb"
+    assert "unknown tracker 'wandb'" in p.errors["report_to"]
+
+
 def test_panel_escapes_error_messages():
     p = HyperparamPanel()
     p.inputs["epochs"].value = "<img src=x onerror=alert(1)>"
