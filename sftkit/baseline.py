@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sftkit.runs import final_status
+
 if TYPE_CHECKING:
     import datasets as hf_datasets
 
@@ -170,7 +172,8 @@ def judge(test_accuracy: float, baseline: dict[str, Any], config: TrainConfig, *
     reasons: list[str] = []
     changes: dict[str, Any] = {}
     notes: dict[str, str] = {}
-    stopped = _stopped(stop_reason)
+    # Cut short (not completed, not early stopping), by the rule run folders use for their status.
+    stopped = stop_reason is not None and final_status(stop_reason) == "stopped"
     if stopped:
         reasons.append(f"The run was stopped at step {steps} of {max_steps} ({stop_reason}): "
                        "it did not train as long as planned.")
@@ -225,11 +228,6 @@ def summary_line(test_accuracy: float, baseline_accuracy: float, margin: float |
         return (f"The fine-tune does not beat {METHOD} on test accuracy: {both} is a tie "
                 f"(within {TIE * 100:.1f} point).")
     return f"The fine-tune does not beat {METHOD} on test accuracy: {both} ({margin * 100:+.1f} points)."
-
-
-def _stopped(stop_reason: str | None) -> bool:
-    reason = stop_reason or "completed"
-    return reason != "completed" and not reason.startswith("early stopping")
 
 
 def _truncation_reason(t: dict[str, Any]) -> str:
