@@ -17,9 +17,9 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(["RunResult", "evaluate", "predict", "prepare_data", "stratified_subset", "tfidf_baseline",
+    **dict.fromkeys(["RunResult", "evaluate", "predict", "prepare_data", "tfidf_baseline",
                      "train"], "sftkit.api"),
-    **dict.fromkeys(["load_dataset", "load_model"], "sftkit.assets"),
+    "load_dataset": "sftkit.assets",
     **dict.fromkeys(["BestModel", "ConsoleProgress", "EarlyStopping", "ProgressBar", "Recorder", "console_callback"],
                     "sftkit.callbacks"),
     **dict.fromkeys(["load_causal_lm", "tiny_causal_lm"], "sftkit.causal_lm"),
@@ -28,10 +28,12 @@ _EXPORTS: dict[str, str] = {
                      "TrainingError"], "sftkit.errors"),
     **dict.fromkeys(["EVENTS", "Callback", "TrainerControl", "TrainerState"], "sftkit.events"),
     "EvalResult": "sftkit.metrics",
-    **dict.fromkeys(["load_classifier", "load_trained", "tiny_classifier"], "sftkit.models"),
+    **dict.fromkeys(["load_classifier", "load_model", "load_trained", "tiny_classifier"], "sftkit.models"),
     **dict.fromkeys(["clear_runs", "compare_runs", "delete_run", "find_runs", "list_runs", "load_run", "read_status",
                      "rename_run"], "sftkit.runs"),
     **dict.fromkeys(["MLflowTracker", "TensorBoardTracker"], "sftkit.trackers"),
+    **dict.fromkeys(["TASKS", "TaskSpec", "register_task", "task_spec"], "sftkit.registry"),
+    "stratified_subset": "sftkit.splits",
     "Trainer": "sftkit.trainer",
 }
 

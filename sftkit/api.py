@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 import warnings
 from dataclasses import dataclass
@@ -16,17 +15,18 @@ import torch
 from sftkit.assets import load_dataset
 from sftkit.checkpoint import Checkpoint, checkpoint_dir, discard_checkpoint, load_checkpoint
 from sftkit.config import TrainConfig, tracker_names
-from sftkit.data import column, encode, make_loader, sorted_batches
+from sftkit.data import column
 from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
 from sftkit.errors import ConfigError, DataError
 from sftkit.events import Callback
-from sftkit.metrics import EvalResult, most_confused
-from sftkit.models import load_classifier, load_trained
+from sftkit.metrics import EvalResult
+from sftkit.models import load_trained
+from sftkit.registry import task_spec
+from sftkit.splits import stratified_subset  # noqa: F401  (sftkit.api.stratified_subset, as before)
 from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run
+from sftkit.tasks import predict_labels
 from sftkit.trackers import Tracker, trackers_for
 from sftkit.trainer import Trainer, pick_device
-
-SAMPLE_GENERATIONS = 4  # a chat run's test prompts answered at the end, for its run view and report
 
 
 @dataclass
@@ -53,35 +53,9 @@ class RunResult:
 
 
 def prepare_data(config: TrainConfig) -> hf_datasets.DatasetDict:
-    """The config's dataset with its text/label columns (chat: its messages), the train split cut to
-    max_train_samples."""
-    if config.task == "chat":
-        from sftkit.chat_data import load_chat_data
-
-        data = load_chat_data(config.dataset)
-        if config.max_train_samples and config.max_train_samples < len(data["train"]):
-            keep = sorted(random.Random(config.seed).sample(range(len(data["train"])), config.max_train_samples))
-            data["train"] = data["train"].select(keep)
-        return data
-    data = load_dataset(config.dataset, text_column=config.text_column, label_column=config.label_column)
-    for split in ("train", "test"):
-        if split not in data:
-            raise DataError(f"dataset '{config.dataset}' has no '{split}' split")
-    if "text" not in data["train"].column_names:
-        raise DataError(f"dataset '{config.dataset}' has no text column: it is not a classification dataset")
-    if config.max_train_samples and config.max_train_samples < len(data["train"]):
-        data["train"] = stratified_subset(data["train"], config.max_train_samples, config.seed)
-    return data
-
-
-def stratified_subset(ds: hf_datasets.Dataset, n: int, seed: int) -> hf_datasets.Dataset:
-    """n rows with the label mix of the whole split, chosen by the seed."""
-    from sklearn.model_selection import train_test_split
-
-    if n < ds.features["label"].num_classes:
-        return ds.shuffle(seed=seed).select(range(n))
-    keep, _ = train_test_split(np.arange(len(ds)), train_size=n, random_state=seed, stratify=column(ds, "label"))
-    return ds.select(sorted(keep.tolist()))
+    """The config's dataset as its task reads it (classification: text and label columns; tokens: words and
+    tags; chat: messages), the train split cut to max_train_samples."""
+    return task_spec(config.task).load_data(config)
 
 
 def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = (),
@@ -104,10 +78,10 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     dist = Distributed.from_env(device.type)
     writes = save is not False and dist.is_main
     folder = _agreed_run_folder(config, dist, device, check=save is not False)
-    data = data if data is not None else prepare_data(config)
-    chat = config.task == "chat"
-    labels = [] if chat else list(data["train"].features["label"].names)
-    net, tokenizer = model or load_model_for(config, labels)
+    spec = task_spec(config.task)
+    data = data if data is not None else spec.load_data(config)
+    labels = spec.labels(data)
+    net, tokenizer = model or spec.load_model(config, labels)
     if config.lora_r:
         from sftkit.lora import apply_lora
 
@@ -157,7 +131,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     if status == "completed":  # a stopped run keeps its checkpoint, to be resumed
         discard_checkpoint(folder)
     recorder.finish(status, stop_reason=trainer.state.stop_reason,
-                    main_value=test.summary()["loss" if chat else "accuracy"])
+                    main_value=test.summary().get(spec.main_metric))
     for tracker in trackers:  # after the run folder is whole: MLflow keeps its model and records
         tracker.finish(status, metrics)
     return RunResult(trainer, test, validation, metrics, folder)
@@ -191,7 +165,7 @@ def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.dev
 def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.DatasetDict, labels: list[str],
                       resume_from: dict[str, Any] | None, baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
     # Before training: displays draw the score to beat while the run goes (state.references).
-    reference = _fit_baseline(trainer, data) if baseline and config.task == "classification" else None
+    reference = _fit_baseline(trainer, data) if baseline and task_spec(config.task).baseline else None
     started = time.perf_counter()
     trainer.fit(resume_from=resume_from)
     train_seconds = time.perf_counter() - started
@@ -221,33 +195,13 @@ def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.D
 def _evaluation_record(test: Any, trainer: Trainer, data: hf_datasets.DatasetDict,
                        config: TrainConfig) -> dict[str, Any]:
     """The test evaluation in detail, for run views and reports that have no kernel."""
-    if config.task == "chat":
-        from sftkit.chat import generate, split_prompts
-
-        sample = data["test"].select(range(min(SAMPLE_GENERATIONS, len(data["test"]))))
-        prompts, references = split_prompts(sample)
-        replies = generate(trainer.model, trainer.tokenizer, prompts, max_new_tokens=48)
-        return {"task": "chat", "split": "test",
-                "generations": [{"prompt": p[-1]["content"], "reference": r, "reply": a}
-                                for p, r, a in zip(prompts, references, replies)]}
-    pc = test.per_class()
-    return {"task": "classification", "split": "test", "label_names": list(test.label_names),
-            "confusion": test.confusion.tolist(),
-            "per_class": [{"class": name, "precision": float(pc["precision"][i]), "recall": float(pc["recall"][i]),
-                           "f1": float(pc["f1"][i]), "support": int(pc["support"][i])}
-                          for i, name in enumerate(test.label_names)],
-            "top_losses": test.top_losses(20),
-            "most_confused": [{"true": t, "predicted": p, "count": c}
-                              for t, p, c in most_confused(test.confusion, test.label_names)]}
+    return task_spec(config.task).evaluation_record(test, trainer, data, config)
 
 
 def load_model_for(config: TrainConfig, labels: list[str]) -> tuple[torch.nn.Module, Any]:
-    """The config's model: a causal LM for chat, a classifier with a fresh head for `labels` otherwise."""
-    if config.task == "chat":
-        from sftkit.causal_lm import load_causal_lm
-
-        return load_causal_lm(config.model, seed=config.seed, trust_remote_code=config.trust_remote_code)
-    return load_classifier(config.model, labels, seed=config.seed, trust_remote_code=config.trust_remote_code)
+    """The config's model as its task loads it: a classifier (or token classifier) with a fresh head for
+    `labels`, a causal LM for chat."""
+    return task_spec(config.task).load_model(config, labels)
 
 
 def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> float:
@@ -305,7 +259,6 @@ def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset = "rot
     return trainer.evaluate(split)
 
 
-@torch.inference_mode()
 def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokenizer: Any = None,
             max_length: int = 128, batch_size: int = 64) -> list[dict[str, Any]]:
     """Label, confidence and per-class probabilities for raw texts, in their order."""
@@ -315,20 +268,4 @@ def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokeni
         raise ValueError("predict: pass the tokenizer along with an in-memory model")
     if isinstance(texts, str):
         texts = [texts]
-    device = next(model.parameters()).device if any(True for _ in model.parameters()) else pick_device()
-    enc = encode(list(texts), None, tokenizer, max_length)
-    probs = torch.empty((len(enc), model.config.num_labels))
-    was_training = model.training
-    model.eval()
-    batches = sorted_batches(enc.lengths, batch_size)
-    for rows, batch in zip(batches, make_loader(enc, batches)):
-        logits = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)).logits
-        probs[rows] = logits.float().softmax(-1).cpu()
-    model.train(was_training)
-    names = model.config.id2label
-    out = []
-    for i, row in enumerate(probs.tolist()):
-        best = int(np.argmax(row))
-        out.append({"label": names[best], "score": row[best], "probs": {names[j]: p for j, p in enumerate(row)},
-                    "truncated": bool(enc.truncated[i])})
-    return out
+    return predict_labels(model, tokenizer, list(texts), max_length=max_length, batch_size=batch_size)

@@ -3,7 +3,9 @@
 Every zoo dataset comes back as a `datasets.DatasetDict` with a fixed, seeded,
 stratified train/validation/test split, so that every run, notebook and test
 sees the same examples. Anything that is not a zoo name (a local file or
-folder, a hub name) goes through the same two functions.
+folder, a hub name) goes through the same functions: `load_dataset` here,
+`sftkit.models.load_model` for models. This module names the zoo's models
+and never loads one, so the model loaders can import it and not the reverse.
 """
 
 from __future__ import annotations
@@ -14,15 +16,12 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import datasets as hf_datasets
 
-from sftkit.errors import AssetMissingError, DataError
-
-# The zoo's splits never depend on the training seed: runs with different seeds
-# must be compared on the same test examples.
-SPLIT_SEED = 0
+from sftkit.errors import AssetMissingError
+from sftkit.splits import SPLIT_SEED, labelled_dataset, split_dataset, split_labelled
 
 
 @dataclass(frozen=True)
@@ -81,13 +80,6 @@ def model_path(name_or_path: str) -> str:
     return name_or_path
 
 
-def load_model(name_or_path: str = "minilm", labels: list[str] | None = None, **kwargs: Any):
-    """A sequence classifier and its tokenizer: `(model, tokenizer)`. See `sftkit.models.load_classifier`."""
-    from sftkit.models import load_classifier
-
-    return load_classifier(name_or_path, labels or ["negative", "positive"], **kwargs)
-
-
 # --- datasets ---------------------------------------------------------------------------
 
 def _rotten_tomatoes() -> hf_datasets.DatasetDict:
@@ -98,8 +90,8 @@ def _rotten_tomatoes() -> hf_datasets.DatasetDict:
     # "plot" rows are plot summaries, not reviews: they carry no sentiment.
     frame = frame[frame["category"].isin(["fresh", "rotten"])]
     texts = [str(t) for t in frame["text"]]
-    return _split_labelled(texts, list(frame["category"]), ["rotten", "fresh"], test=1000, validation=500,
-                           source=str(path))
+    return split_labelled(texts, list(frame["category"]), ["rotten", "fresh"], test=1000, validation=500,
+                          source=str(path))
 
 
 def _bbc_news() -> hf_datasets.DatasetDict:
@@ -116,7 +108,7 @@ def _bbc_news() -> hf_datasets.DatasetDict:
             texts.append(text.strip())
             labels.append(folder.name)
     names = sorted(set(labels))
-    return _split_labelled(texts, labels, names, test=445, validation=222, source=str(root))
+    return split_labelled(texts, labels, names, test=445, validation=222, source=str(root))
 
 
 def _drug_reviews() -> hf_datasets.DatasetDict:
@@ -130,11 +122,11 @@ def _drug_reviews() -> hf_datasets.DatasetDict:
     names = ["negative", "neutral", "positive"]
     train = frames["Train"]
     test = frames["Test"]
-    split = _split_labelled([str(t) for t in train["review"]], list(train["rating"]), names, test=0,
-                            validation=100, source=f"{archive}:drugsComTrain.tsv")
+    split = split_labelled([str(t) for t in train["review"]], list(train["rating"]), names, test=0,
+                           validation=100, source=f"{archive}:drugsComTrain.tsv")
     extra = {"drug": [str(d) for d in test["drugName"]], "condition": [str(c) for c in test["condition"]]}
-    split["test"] = _labelled_dataset([str(t) for t in test["review"]], list(test["rating"]), names,
-                                      source=f"{archive}:drugsComTest.tsv", extra=extra)
+    split["test"] = labelled_dataset([str(t) for t in test["review"]], list(test["rating"]), names,
+                                     source=f"{archive}:drugsComTest.tsv", extra=extra)
     return split
 
 
@@ -173,7 +165,7 @@ def _digits() -> hf_datasets.DatasetDict:
     })
     rows = {"pixels": digits.data.astype("float32").tolist(), "label": digits.target.tolist()}
     dataset = hf_datasets.Dataset.from_dict(rows, features=features)
-    return _split_dataset(dataset, test=360, validation=180)
+    return split_dataset(dataset, test=360, validation=180)
 
 
 def _made_ner() -> hf_datasets.DatasetDict:
@@ -204,61 +196,3 @@ def load_dataset(name_or_path: str = "rotten_tomatoes", *, text_column: str = "t
     from sftkit.data import load_local
 
     return load_local(name_or_path, text_column=text_column, label_column=label_column)
-
-
-# --- splitting helpers shared with sftkit.data -----------------------------------------
-
-def _labelled_dataset(texts: list[str], labels: list[Any], names: list[str], *, source: str,
-                      extra: dict[str, list[Any]] | None = None, label_column: str = "label") -> hf_datasets.Dataset:
-    index = {name: i for i, name in enumerate(names)}
-    ids = []
-    for row, label in enumerate(labels):
-        if str(label) not in index:
-            raise DataError(f"{source}: row {row + 1}, column '{label_column}': label {label!r} never occurs "
-                            f"in the training data (train labels: {names})")
-        ids.append(index[str(label)])
-    features = hf_datasets.Features({"text": hf_datasets.Value("string"),
-                                     "label": hf_datasets.ClassLabel(names=names)})
-    columns: dict[str, list[Any]] = {"text": texts, "label": ids}
-    for key, values in (extra or {}).items():
-        features[key] = hf_datasets.Value("string")
-        columns[key] = values
-    return hf_datasets.Dataset.from_dict(columns, features=features)
-
-
-def _split_labelled(texts: list[str], labels: list[Any], names: list[str], *, test: int, validation: int,
-                    source: str) -> hf_datasets.DatasetDict:
-    return _split_dataset(_labelled_dataset(texts, labels, names, source=source), test=test,
-                          validation=validation)
-
-
-def _split_dataset(dataset: hf_datasets.Dataset, *, test: int | float, validation: int | float,
-                   seed: int = SPLIT_SEED, source: str = "the data") -> hf_datasets.DatasetDict:
-    """Seeded train/validation/test split (sizes as counts or fractions), stratified by label
-    wherever every class has enough rows for it, a plain seeded shuffle split elsewhere."""
-    labels = dataset["label"][:]
-    n = len(labels)
-    n_test = int(round(test * n)) if isinstance(test, float) else test
-    n_val = int(round(validation * n)) if isinstance(validation, float) else validation
-    if (test and not n_test) or (validation and not n_val) or n - n_test - n_val < 1:
-        raise DataError(f"{source}: only {n} rows: too few to split off validation and test sets; "
-                        "give at least 10 rows, or separate train/validation/test files")
-    rest, test_idx = _take(list(range(n)), n_test, labels, seed)
-    rest, val_idx = _take(rest, n_val, labels, seed)
-    parts = {"train": sorted(rest), "validation": sorted(val_idx), "test": sorted(test_idx)}
-    return hf_datasets.DatasetDict({k: dataset.select(v) for k, v in parts.items() if v})
-
-
-def _take(indices: list[int], k: int, labels: list[int], seed: int) -> tuple[list[int], list[int]]:
-    """(the rest, k of the indices), stratified when every class can give one row to each side."""
-    from collections import Counter
-
-    from sklearn.model_selection import train_test_split
-
-    if not k:
-        return indices, []
-    counts = Counter(labels[i] for i in indices)
-    stratify = [labels[i] for i in indices] if (
-        min(counts.values()) >= 2 and len(counts) <= k <= len(indices) - len(counts)) else None
-    rest, taken = train_test_split(indices, test_size=k, random_state=seed, stratify=stratify)
-    return list(rest), list(taken)

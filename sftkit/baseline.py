@@ -189,7 +189,7 @@ def judge(test_accuracy: float, baseline: dict[str, Any], config: TrainConfig, *
                        f"{batch}, epochs {config.epochs:g}): fine-tuning usually needs {MIN_STEPS} or more.")
         epochs = _epochs_for(config.epochs * MIN_STEPS / max(max_steps, 1))
         changes["epochs"] = max(changes.get("epochs", 0), epochs)
-    rising = _still_improving(log_history, config.metric_for_best)
+    rising = _still_improving(log_history, config.best_metric)
     if rising:
         reasons.append(rising)
         changes["epochs"] = max(changes.get("epochs", 0), _epochs_for(config.epochs * 2))
@@ -204,7 +204,7 @@ def judge(test_accuracy: float, baseline: dict[str, Any], config: TrainConfig, *
     if imbalance:
         reasons.append(imbalance)
     if not reasons:
-        reasons.append(_nothing_shows(truncation, max_steps, config.metric_for_best, label_counts))
+        reasons.append(_nothing_shows(truncation, max_steps, config.best_metric, label_counts))
     if "epochs" in changes:
         per_epoch = max_steps / config.epochs if config.epochs else max_steps
         notes["epochs"] = f"about {math.ceil(per_epoch * changes['epochs'])} optimizer steps"

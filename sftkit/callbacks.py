@@ -96,7 +96,7 @@ def log_line(state: TrainerState, logs: dict[str, Any]) -> str:
 
 def done_line(trainer: Any, state: TrainerState) -> str:
     """The line a run closes with: why it stopped, its steps and time, and the best evaluation."""
-    best = f", best {trainer.config.metric_for_best} {state.best_metric:.4f} at step {state.best_step}" \
+    best = f", best {trainer.config.best_metric} {state.best_metric:.4f} at step {state.best_step}" \
         if state.best_metric is not None else ""
     return f"done: {state.stop_reason} after {state.step} steps in {state.elapsed_s:.1f}s{best}"
 

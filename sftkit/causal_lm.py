@@ -11,10 +11,11 @@ the sftkit cache (`$SFTKIT_CACHE`, else `~/.cache/sftkit`); later loads read tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -164,8 +165,25 @@ def _build_smollm2_tokenizer(folder: Path) -> None:
     _gguf_tokenizer().save_pretrained(folder)
 
 
+@contextlib.contextmanager
+def _no_gguf_bar() -> Iterator[None]:
+    """transformers converts GGUF tensors under a bare tqdm bar that its own progress-bar switch does not
+    reach: a notebook's first SmolLM2 load would print it into the cell's output."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is None:  # another transformers version: nothing to silence
+        yield
+        return
+    gguf_utils.tqdm = lambda iterable, *args, **kwargs: iterable
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = bar
+
+
 def _build_smollm2(folder: Path) -> None:
-    with quiet_transformers():
+    with quiet_transformers(), _no_gguf_bar():
         gguf_model = AutoModelForCausalLM.from_pretrained(SMOLLM2.folder(), gguf_file=GGUF_FILE,
                                                           dtype=torch.float32)
     tokenizer = _gguf_tokenizer()

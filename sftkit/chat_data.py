@@ -95,14 +95,14 @@ def _rows_of(ds: hf_datasets.Dataset) -> list[dict[str, Any]]:
 
 
 def _read_local(path: Path) -> dict[str, tuple[list[dict[str, Any]], str]]:
-    from sftkit.data import READERS, _read_splits
+    from sftkit.data import READERS, read_splits
 
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (and not a chat zoo dataset: {', '.join(CHAT_DATASETS)})")
     if path.is_file() and READERS.get(path.suffix.lower()) != "json":
         raise DataError(f"{path}: chat data must be JSON or JSON Lines (.json, .jsonl): conversations are nested")
     out = {}
-    for split, (columns, source) in _read_splits(path).items():
+    for split, (columns, source) in read_splits(path).items():
         n = len(next(iter(columns.values()))) if columns else 0
         out[split] = ([{name: values[i] for name, values in columns.items()} for i in range(n)], source)
     return out

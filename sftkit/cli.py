@@ -16,15 +16,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sftkit", description="Supervised fine-tuning you can read.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="fine-tune as a config file says")
-    train.add_argument("--config", help="a .yaml/.yml/.json file of TrainConfig settings")
+    train = commands.add_parser(
+        "train", help="fine-tune as a config file and the settings say", formatter_class=_HelpFormatter,
+        usage="sftkit train [-h] [--config FILE] [--set KEY=VALUE] [--quiet] [--SETTING VALUE ...]",
+        description="Fine-tune as --config says, with any setting changed by --NAME VALUE or --set NAME=VALUE\n"
+                    "(applied in command-line order, after the file). The Hugging Face TrainingArguments names\n"
+                    "(--learning_rate, --num_train_epochs, ...) are accepted for the settings that have one.")
+    train.add_argument("--config", metavar="FILE", help="a .yaml/.yml/.json file of TrainConfig settings")
     _add_overrides(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar or lines")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run folder's last checkpoint (same as --set resume=true)")
+    _add_settings(train)
 
-    demo = commands.add_parser("demo", help="the default run: MiniLM on Rotten Tomatoes, with a report")
+    demo = commands.add_parser("demo", help="the default run: MiniLM on Rotten Tomatoes, with a report",
+                               formatter_class=_HelpFormatter,
+                               usage="sftkit demo [-h] [--set KEY=VALUE] [--SETTING VALUE ...]")
     _add_overrides(demo)
+    _add_settings(demo)
 
     evaluate = commands.add_parser("eval", help="evaluate a saved model (a run folder or its model/)")
     evaluate.add_argument("--model", required=True)
@@ -68,6 +75,58 @@ def _add_overrides(sub: argparse.ArgumentParser) -> None:
                      help="override one setting, e.g. --set lr=3e-5 (repeatable)")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Wider option column, so that each setting's help stays on a line or two."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=110)
+
+
+class _SettingAction(argparse.Action):
+    """`--lr 3e-5` (or its Hugging Face name `--learning_rate 3e-5`) is `--set lr=3e-5`: one list, kept in
+    command-line order, so that every way of giving a setting goes through the same parsing and checks."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        name = self.dest.removeprefix("setting_")
+        if option_string and option_string != f"--{name}":
+            print(f"sftkit: note: {option_string} is sftkit's --{name}", file=sys.stderr)
+        namespace.set = [*(namespace.set or []), f"{name}={values}"]
+
+
+def _add_settings(sub: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig setting, its help, default, bounds and choices read from the config's
+    metadata (field_info), so the CLI can never disagree with the config or the panel."""
+    from sftkit.config import field_info
+
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for info in field_info():
+        group = groups.get(info["group"]) or groups.setdefault(
+            info["group"], sub.add_argument_group(f"{info['group']} settings"))
+        names = [f"--{info['name']}"] + ([f"--{info['hf']}"] if info.get("hf") else [])
+        boolean = info["type"] == "bool"
+        group.add_argument(*names, dest=f"setting_{info['name']}", action=_SettingAction, default=argparse.SUPPRESS,
+                           nargs="?" if boolean else None, const="true" if boolean else None,
+                           metavar=_metavar(info), help=_setting_help(info))
+
+
+def _metavar(info: dict) -> str:
+    if info["choices"]:
+        return "{" + ",".join(info["choices"]) + "}"
+    return {"bool": "true|false", "float": "X", "int": "N"}.get(info["type"], "TEXT")
+
+
+def _setting_help(info: dict) -> str:
+    parts = [info["help"]]
+    default = info["default"]
+    parts.append(f"default: {'none' if default is None else str(default).lower() if isinstance(default, bool) else default}")
+    if info["low"] is not None or info["high"] is not None:
+        low = "" if info["low"] is None else f"{info['low']:g}"
+        high = "" if info["high"] is None else f"{info['high']:g}"
+        parts.append(f"range: {low}..{high}")
+    return "; ".join(parts).replace("%", "%%")  # argparse formats help with %
+
+
 def _config(args: argparse.Namespace) -> TrainConfig:
     config = TrainConfig.from_file(args.config) if getattr(args, "config", None) else TrainConfig()
     return config.with_overrides(args.set) if args.set else config
@@ -78,8 +137,6 @@ def _train(args: argparse.Namespace) -> int:
     from sftkit.callbacks import close_callbacks, console_callback
 
     config = _config(args)
-    if args.resume:
-        config = config.with_overrides({"resume": True})
     callbacks = console_callback(args.quiet)
     try:
         result = train(config, callbacks=callbacks)
@@ -156,28 +213,41 @@ def _baseline_lines(metrics: dict, model: str, *, head: bool = True) -> list[str
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from sftkit.api import evaluate
+    """Evaluate a run folder (or its model/) as its task does, by default on the dataset it trained on."""
+    from sftkit.errors import DataError
+    from sftkit.registry import check_model_labels, task_spec
+    from sftkit.runs import saved_run_config
+    from sftkit.trainer import Trainer
 
-    folder = Path(args.model)
-    data = args.data
-    if (folder / "model").is_dir():  # a run folder: its model, and by default its dataset
-        if data is None:
-            data = json.loads((folder / "config.json").read_text())["dataset"]
-        folder = folder / "model"
-    result = evaluate(folder, data or "rotten_tomatoes", split=args.split)
+    config = saved_run_config(args.model)
+    if args.data:
+        config = config.with_overrides({"dataset": args.data})
+    spec = task_spec(config.task)
+    data = spec.load_data(config)
+    if args.split not in data:
+        raise DataError(f"dataset '{config.dataset}' has no '{args.split}' split (it has {', '.join(data)})")
+    model, tokenizer = spec.load_trained(config.model, config)
+    check_model_labels(model, spec.labels(data), config.model)
+    result = Trainer(model, tokenizer, config, data, task=spec.make_task(config, data)).evaluate(args.split)
     print(result.report())
     print(json.dumps(result.summary(), indent=2))
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from sftkit.api import predict
+    """One JSON line per text, as the run's task predicts: a label, the tagged entities, or a reply."""
+    from sftkit.errors import ConfigError
+    from sftkit.registry import task_spec
+    from sftkit.runs import saved_run_config
 
-    folder = Path(args.model)
-    folder = folder / "model" if (folder / "model").is_dir() else folder
+    config = saved_run_config(args.model)
+    spec = task_spec(config.task)
+    if spec.predict is None:
+        raise ConfigError(f"task {spec.name} has no predict: its TaskSpec gives none")
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    for text, row in zip(texts, predict(folder, texts)):
-        print(json.dumps({"text": text, "label": row["label"], "score": round(row["score"], 4)}))
+    model, tokenizer = spec.load_trained(config.model, config)
+    for row in spec.predict(model, tokenizer, texts, config):
+        print(json.dumps(row))
     return 0
 
 

@@ -21,8 +21,9 @@ from sftkit.folders import check_run_name
 
 
 def _setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-             choices: tuple[str, ...] | None = None, group: str = "training") -> Any:
-    meta = {"help": help, "low": low, "high": high, "choices": choices, "group": group}
+             choices: tuple[str, ...] | None = None, group: str = "training", hf: str | None = None) -> Any:
+    """A field with its metadata; `hf` is the Hugging Face TrainingArguments name where it differs."""
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "group": group, "hf": hf}
     return field(default=default, metadata=meta)
 
 
@@ -31,8 +32,10 @@ class TrainConfig:
     """The settings of one fine-tuning run. Defaults are the README's demo."""
 
     # What to train on.
-    task: str = _setting("classification", "classification (a label per text) or chat (instruction SFT of a causal LM)",
-                         choices=("classification", "chat"), group="data")
+    # Choices come from the task registry (sftkit.registry), so a registered task is a valid value.
+    task: str = _setting("classification", "classification (a label per text), tokens (a tag per word: named "
+                         "entities) or chat (instruction SFT of a causal LM); or a task added with register_task",
+                         group="data")
     model: str = _setting("minilm", "zoo name, local model folder or hub name", group="data")
     dataset: str = _setting("rotten_tomatoes", "zoo name, local file (csv/json/jsonl/parquet) or dataset folder",
                             group="data")
@@ -46,14 +49,17 @@ class TrainConfig:
 
     # Optimisation. A 6-layer MiniLM takes a higher rate than BERT-base's usual 2e-5..5e-5: on Rotten
     # Tomatoes 8e-5 for 2 epochs beat 3e-5 and 5e-5 for 2-3 epochs, in less time.
-    epochs: float = _setting(2.0, "passes over the training data (fractions allowed)", low=0.01, high=1000)
-    batch_size: int = _setting(32, "examples per optimizer step before accumulation", low=1, high=4096)
-    grad_accum_steps: int = _setting(1, "micro-batches summed into one optimizer step", low=1, high=1024)
-    lr: float = _setting(8e-5, "peak learning rate of AdamW", low=1e-8, high=1.0)
+    epochs: float = _setting(2.0, "passes over the training data (fractions allowed)", low=0.01, high=1000,
+                             hf="num_train_epochs")
+    batch_size: int = _setting(32, "examples per optimizer step before accumulation", low=1, high=4096,
+                               hf="per_device_train_batch_size")
+    grad_accum_steps: int = _setting(1, "micro-batches summed into one optimizer step", low=1, high=1024,
+                                     hf="gradient_accumulation_steps")
+    lr: float = _setting(8e-5, "peak learning rate of AdamW", low=1e-8, high=1.0, hf="learning_rate")
     weight_decay: float = _setting(0.01, "AdamW decoupled weight decay (not on biases and norms)", low=0.0, high=1.0)
     warmup_ratio: float = _setting(0.06, "share of steps spent warming the learning rate up from 0", low=0.0, high=0.5)
     scheduler: str = _setting("linear", "learning-rate decay after warmup",
-                              choices=("linear", "cosine", "constant"))
+                              choices=("linear", "cosine", "constant"), hf="lr_scheduler_type")
     max_grad_norm: float = _setting(1.0, "clip the gradient norm to this (0: no clipping)", low=0.0, high=1e6)
     # Length grouping cuts padding from ~50% to a few percent: about 1.8x faster on CPU.
     group_by_length: bool = _setting(True, "batch examples of similar length together (same randomness from the seed)")
@@ -73,11 +79,12 @@ class TrainConfig:
     eval_steps: int = _setting(100, "evaluate every N optimizer steps when eval_strategy is 'steps'",
                                low=1, group="evaluation")
     eval_batch_size: int = _setting(64, "examples per evaluation batch (no gradients, so larger is fine)",
-                                    low=1, high=4096, group="evaluation")
-    metric_for_best: str = _setting("accuracy", "validation metric that picks the best model",
-                                    choices=("accuracy", "macro_f1", "loss"), group="evaluation")
+                                    low=1, high=4096, group="evaluation", hf="per_device_eval_batch_size")
+    metric_for_best: str = _setting("auto", "validation metric that picks the best model, one of the task's; "
+                                    "auto: the task's own (accuracy for classification, entity f1 for tokens, "
+                                    "loss for chat)", group="evaluation", hf="metric_for_best_model")
     load_best_at_end: bool = _setting(True, "restore the best evaluated weights when training ends",
-                                      group="evaluation")
+                                      group="evaluation", hf="load_best_model_at_end")
     early_stopping_patience: int = _setting(0, "stop after N evaluations without improvement (0: never)",
                                             low=0, high=1000, group="evaluation")
     baseline: bool = _setting(True, "classification: also fit TF-IDF + logistic regression on the same split and "
@@ -94,11 +101,11 @@ class TrainConfig:
                              "optimizer state split across them, for models too big for one device)",
                              choices=("ddp", "fsdp"), group="system")
     checkpoint_every: int = _setting(0, "optimizer steps between resumable checkpoints in the run folder (0: none)",
-                                     low=0, group="system")
+                                     low=0, group="system", hf="save_steps")
     resume: bool = _setting(False, "continue from the run folder's checkpoint (needs run_name)", group="system")
     compile: bool = _setting(False, "torch.compile the model for training (slow first steps, then faster on GPUs)",
-                             group="system")
-    log_every: int = _setting(10, "optimizer steps between log records", low=1, group="system")
+                             group="system", hf="torch_compile")
+    log_every: int = _setting(10, "optimizer steps between log records", low=1, group="system", hf="logging_steps")
     output_dir: str = _setting("runs", "parent folder of run folders", group="system")
     run_name: str | None = _setting(None, "run folder name inside output_dir (None: dataset-model-time)",
                                     group="system")
@@ -118,6 +125,13 @@ class TrainConfig:
             object.__setattr__(self, "report_to", ",".join(map(str, self.report_to)) or "none")
         validate(self)
 
+    @property
+    def best_metric(self) -> str:
+        """The metric that picks the best model: metric_for_best, with auto resolved by the task."""
+        from sftkit.registry import task_spec
+
+        return task_spec(self.task).metric_for_best if self.metric_for_best == "auto" else self.metric_for_best
+
     # --- construction -------------------------------------------------------------
     @classmethod
     def from_dict(cls, values: dict[str, Any], *, source: str = "config") -> TrainConfig:
@@ -127,6 +141,10 @@ class TrainConfig:
         known = {f.name: f for f in dataclasses.fields(cls)}
         converted: dict[str, Any] = {}
         for key, value in values.items():
+            if key in HF_NAMES:  # a Hugging Face TrainingArguments name, e.g. learning_rate for lr
+                if HF_NAMES[key] in values:
+                    raise ConfigError(f"{source}: '{key}' and '{HF_NAMES[key]}' are the same setting; give one")
+                key = HF_NAMES[key]
             if key not in known:
                 close = difflib.get_close_matches(str(key), known, n=3)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -140,19 +158,18 @@ class TrainConfig:
         path = Path(path)
         if not path.exists():
             raise ConfigError(f"{path}: config file not found")
-        text = path.read_text(encoding="utf-8")
+        suffix = path.suffix.lower()
+        if suffix not in (".json", ".yaml", ".yml"):
+            raise ConfigError(f"{path}: config files must end in .json, .yaml or .yml")
         try:
-            if path.suffix.lower() in (".yaml", ".yml"):
+            text = path.read_text(encoding="utf-8")
+            if suffix == ".json":
+                values = json.loads(text)
+            else:
                 import yaml
 
                 values = yaml.safe_load(text)
-            elif path.suffix.lower() == ".json":
-                values = json.loads(text)
-            else:
-                raise ConfigError(f"{path}: config files must end in .json, .yaml or .yml")
-        except (ValueError, ImportError) as err:  # yaml.YAMLError and JSONDecodeError are ValueErrors
-            raise ConfigError(f"{path}: cannot parse: {err}") from None
-        except Exception as err:  # yaml's own errors do not derive from ValueError
+        except Exception as err:  # not UTF-8, JSONDecodeError, and yaml's errors (not ValueErrors)
             raise ConfigError(f"{path}: cannot parse: {err}") from None
         return cls.from_dict(values or {}, source=str(path))
 
@@ -160,13 +177,16 @@ class TrainConfig:
         """Apply `key=value` strings (from `--set`) or a mapping; values are parsed as YAML scalars."""
         values = self.to_dict()
         if isinstance(assignments, dict):
-            values.update(assignments)
+            pairs = list(assignments.items())
         else:
+            pairs = []
             for item in assignments:
                 if "=" not in item:
                     raise ConfigError(f"--set {item!r}: expected key=value")
                 key, raw = item.split("=", 1)
-                values[key.strip()] = _parse_scalar(raw)
+                pairs.append((key.strip(), _parse_scalar(raw)))
+        for key, value in pairs:  # an override by its Hugging Face name replaces the sftkit setting
+            values[HF_NAMES.get(key, key)] = value
         return TrainConfig.from_dict(values, source="--set")
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,38 +215,25 @@ class TrainConfig:
 def field_info() -> list[dict[str, Any]]:
     """Each setting's name, type, default, help, bounds, choices and group, in declaration order."""
     info = []
+    from sftkit.registry import TASKS
+
+    # Read at call time: tasks registered after import are choices too.
+    dynamic = {"task": {"choices": tuple(TASKS),
+                        "help": "; ".join(f"{name}: {spec.description}" for name, spec in TASKS.items())},
+               "metric_for_best": {"choices": ("auto", *dict.fromkeys(m for spec in TASKS.values()
+                                                                        for m in spec.best_choices))}}
     for f in dataclasses.fields(TrainConfig):
         kind, optional = _base_type(_field_type(TrainConfig, f.name))
-        info.append({"name": f.name, "type": kind.__name__, "optional": optional, "default": f.default,
-                     **dict(f.metadata)})
+        meta = {**f.metadata, **dynamic.get(f.name, {})}
+        info.append({"name": f.name, "type": kind.__name__, "optional": optional, "default": f.default, **meta})
     return info
 
 
 def validate(config: TrainConfig) -> None:
-    """Check every field against its type, bounds and choices; the error names the field."""
+    """Check every field against its type, bounds and choices, then the settings together; the error names
+    the field."""
     for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        kind, optional = _base_type(_field_type(type(config), f.name))
-        if value is None:
-            if not optional:
-                raise ConfigError(f"setting '{f.name}' must not be empty")
-            continue
-        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            raise ConfigError(f"setting '{f.name}' must be {kind.__name__}, got {value!r}")
-        if kind is float and not math.isfinite(value):  # NaN would pass every bound check below
-            raise ConfigError(f"setting '{f.name}' must be a finite number, got {value!r}")
-        low, high, choices = f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("choices")
-        if low is not None and value < low:
-            raise ConfigError(f"setting '{f.name}' must be >= {low}, got {value!r}")
-        if high is not None and value > high:
-            raise ConfigError(f"setting '{f.name}' must be <= {high}, got {value!r}")
-        if choices and value not in choices:
-            raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
-        if kind is str and not optional and not value.strip():
-            raise ConfigError(f"setting '{f.name}' must not be empty")
+        _check_value(f, getattr(config, f.name))
     from sftkit.assets import model_name_problem
 
     problem = model_name_problem(config.model)
@@ -240,33 +247,60 @@ def validate(config: TrainConfig) -> None:
     if config.resume and config.overwrite:
         raise ConfigError("settings 'resume' and 'overwrite' exclude each other: continue the run, or replace it")
     _check_trackers(config.report_to)
+    if config.lora_r:
+        _check_lora()
     if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or
                                         re.fullmatch(r"cuda:\d+", config.device)):
         raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
 
 
+def check_setting(name: str, value: Any, *, source: str = "config") -> Any:
+    """One setting on its own: its type (converted as a config file's would be), bounds and choices; the
+    checks that involve other settings (task and dataset, resume and run_name) are validate()'s. The
+    hyperparameter panel marks each field with its own error this way."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    name = HF_NAMES.get(name, name)
+    if name not in fields:
+        raise ConfigError(f"{source}: unknown setting '{name}'")
+    value = _coerce(name, value, _field_type(TrainConfig, name), source)
+    _check_value(fields[name], value)
+    return value
+
+
+def _check_value(f: dataclasses.Field, value: Any) -> None:
+    kind, optional = _base_type(_field_type(TrainConfig, f.name))
+    if value is None:
+        if not optional:
+            raise ConfigError(f"setting '{f.name}' must not be empty")
+        return
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise ConfigError(f"setting '{f.name}' must be {kind.__name__}, got {value!r}")
+    if kind is float and not math.isfinite(value):  # NaN would pass every bound check below
+        raise ConfigError(f"setting '{f.name}' must be a finite number, got {value!r}")
+    low, high, choices = f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("choices")
+    if low is not None and value < low:
+        raise ConfigError(f"setting '{f.name}' must be >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ConfigError(f"setting '{f.name}' must be <= {high}, got {value!r}")
+    if choices and value not in choices:
+        raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
+    if kind is str and not optional and not value.strip():
+        raise ConfigError(f"setting '{f.name}' must not be empty")
+
+
 def _check_task(config: TrainConfig) -> None:
-    """Models and datasets of the zoo belong to one task: a mix-up is named before any loading."""
-    from sftkit.assets import BUILT_MODELS, CAUSAL_LMS, DATASETS, MODEL_FOLDERS
-    from sftkit.chat_data import CHAT_DATASETS
+    """The task must be registered, metric_for_best one of its metrics, and the zoo's models and datasets
+    of the right kind for it (its spec's check): a mix-up is named before any loading."""
+    from sftkit.registry import task_spec
 
-    classifiers = (*MODEL_FOLDERS, *BUILT_MODELS)
-
-    if config.task == "chat":
-        if config.model in classifiers:
-            raise ConfigError(f"setting 'model': {config.model} is an encoder for classification; for task chat use "
-                              f"a causal LM ({', '.join(CAUSAL_LMS)}, a folder or a hub name)")
-        if config.dataset in DATASETS and config.dataset not in CHAT_DATASETS:
-            raise ConfigError(f"setting 'dataset': {config.dataset} is a classification dataset; for task chat use "
-                              f"{', '.join(CHAT_DATASETS)} or a JSON/JSONL file of conversations")
-    else:
-        if config.model in CAUSAL_LMS:
-            raise ConfigError(f"setting 'model': {config.model} is a causal LM; set task: chat to fine-tune it "
-                              "on conversations")
-        if config.dataset in CHAT_DATASETS:
-            raise ConfigError(f"setting 'dataset': {config.dataset} holds conversations; set task: chat")
-        if config.packing:
-            raise ConfigError("setting 'packing' applies to task chat only")
+    spec = task_spec(config.task)
+    if config.metric_for_best != "auto" and config.metric_for_best not in spec.best_choices:
+        raise ConfigError(f"setting 'metric_for_best' must be auto or one of {', '.join(spec.best_choices)} for "
+                          f"task {spec.name}; got {config.metric_for_best!r}")
+    spec.check_config(config)
 
 
 def tracker_names(report_to: str) -> list[str]:
@@ -275,11 +309,14 @@ def tracker_names(report_to: str) -> list[str]:
     return [] if names in ([], ["none"]) else list(dict.fromkeys(names))
 
 
+# Tracker name (as report_to spells it, and the extra that installs it) -> the module it needs. Kept here,
+# below sftkit.trackers, so that checking a setting never imports the trackers.
+TRACKERS: dict[str, str] = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
+
+
 def _check_trackers(report_to: str) -> None:
     """Each tracker must be known and installed: a missing package is named with its extra before any work."""
     import importlib.util
-
-    from sftkit.trackers import TRACKERS
 
     for name in tracker_names(report_to):
         if name not in TRACKERS:
@@ -291,11 +328,20 @@ def _check_trackers(report_to: str) -> None:
                               f"pip install 'sftkit[{name}]'")
 
 
+def _check_lora() -> None:
+    """LoRA needs peft (the lora extra): its absence is named before any data or model loads."""
+    import importlib.util
+
+    if importlib.util.find_spec("peft") is None:
+        raise ConfigError("setting 'lora_r' > 0 trains LoRA adapters, which need the peft package, not installed: "
+                          "pip install 'sftkit[lora]' (or set lora_r=0 for full fine-tuning)")
+
+
 def chat_config(**settings: Any) -> TrainConfig:
     """A TrainConfig with defaults for instruction SFT of the zoo's SmolLM2 on the made instruction set."""
     defaults: dict[str, Any] = {"task": "chat", "model": "smollm2", "dataset": "made_instructions", "max_length": 256,
                                 "batch_size": 8, "epochs": 1.0, "lr": 5e-5, "warmup_ratio": 0.03,
-                                "eval_batch_size": 8, "metric_for_best": "loss"}
+                                "eval_batch_size": 8}
     return TrainConfig(**{**defaults, **settings})
 
 
@@ -355,3 +401,5 @@ def _shell_quote(text: str) -> str:
 
 # Each setting's default, read from the fields: building a TrainConfig here would import the zoo.
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+# The Hugging Face TrainingArguments names that sftkit accepts for its own (learning_rate -> lr).
+HF_NAMES: dict[str, str] = {f.metadata["hf"]: f.name for f in dataclasses.fields(TrainConfig) if f.metadata.get("hf")}

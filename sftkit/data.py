@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from sftkit.errors import DataError
+from sftkit.splits import labelled_dataset, split_dataset
 
 READERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
@@ -43,14 +44,16 @@ def load_local(path: str | Path, *, text_column: str = "text", label_column: str
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (and not a zoo dataset name)")
     splits = {name: (_check_columns(columns, source, text_column, label_column), source)
-              for name, (columns, source) in _read_splits(path).items()}
+              for name, (columns, source) in read_splits(path).items()}
     return _label_and_split(splits, label_column)
 
 
 Columns = dict[str, list[Any]]
 
 
-def _read_splits(path: Path) -> dict[str, tuple[Columns, str]]:
+def read_splits(path: Path) -> dict[str, tuple[Columns, str]]:
+    """Split name -> (columns as lists, where they came from) of a data file or folder, read as-is,
+    unchecked: shared by classification data (`load_local`) and conversations (`sftkit.chat_data`)."""
     if path.is_dir():
         if (path / "dataset_dict.json").exists() or (path / "dataset_info.json").exists():
             loaded = hf_datasets.load_from_disk(str(path))
@@ -209,8 +212,6 @@ def _likely(columns: Columns, what: str) -> list[str]:
 
 def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]], label_column: str = "label"
                      ) -> hf_datasets.DatasetDict:
-    from sftkit.assets import _labelled_dataset, _split_dataset
-
     _, train_labels = splits["train"][0]
     values = set(train_labels)
     # Whole-number labels keep their numeric order; text labels are sorted so the mapping is stable.
@@ -221,13 +222,13 @@ def _label_and_split(splits: dict[str, tuple[tuple[list[str], list[str]], str]],
                         "a classifier needs at least two")
     labelled = {}
     for split, ((texts, labels), source) in splits.items():
-        labelled[split] = _labelled_dataset(texts, labels, names, source=source,  # refuses unseen labels
-                                            label_column=label_column)
+        labelled[split] = labelled_dataset(texts, labels, names, source=source,  # refuses unseen labels
+                                           label_column=label_column)
     if set(labelled) == {"train"}:
-        return _split_dataset(labelled["train"], test=TEST_FRACTION, validation=VALIDATION_FRACTION,
-                              source=splits["train"][1])
+        return split_dataset(labelled["train"], test=TEST_FRACTION, validation=VALIDATION_FRACTION,
+                             source=splits["train"][1])
     if "validation" not in labelled:
-        parts = _split_dataset(labelled["train"], test=0, validation=VALIDATION_FRACTION, source=splits["train"][1])
+        parts = split_dataset(labelled["train"], test=0, validation=VALIDATION_FRACTION, source=splits["train"][1])
         labelled["train"], labelled["validation"] = parts["train"], parts["validation"]
     return hf_datasets.DatasetDict(labelled)
 

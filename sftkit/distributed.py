@@ -113,16 +113,6 @@ def _leave_process_group() -> None:
     dist.destroy_process_group()
 
 
-@contextlib.contextmanager
-def main_process_first(ctx: Distributed) -> Iterator[None]:
-    """Rank 0 goes first (e.g. to write a cache), the others wait and then read it."""
-    if ctx.enabled and not ctx.is_main:
-        dist.barrier()
-    yield
-    if ctx.enabled and ctx.is_main:
-        dist.barrier()
-
-
 # --- FSDP2 -------------------------------------------------------------------------------
 
 def shard_model(model: torch.nn.Module) -> torch.nn.Module:

@@ -7,6 +7,7 @@ TrainConfig and merges the adapters so that a saved run loads with plain transfo
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from typing import Any, Iterator
 
@@ -25,7 +26,9 @@ def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, 
     from peft import LoraConfig, TaskType, get_peft_model
 
     modules: Any = targets if targets == "all-linear" else [t.strip() for t in targets.split(",") if t.strip()]
-    task_type = TaskType.CAUSAL_LM if task == "chat" else TaskType.SEQ_CLS
+    from sftkit.registry import task_spec
+
+    task_type = TaskType[task_spec(task).lora_task_type]  # SEQ_CLS/TOKEN_CLS: peft keeps the new head trainable
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type=task_type)
     torch.manual_seed(seed)
     try:
@@ -36,9 +39,10 @@ def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, 
 
 
 def is_lora(model: torch.nn.Module) -> bool:
-    from peft import PeftModel
-
-    return isinstance(model, PeftModel)
+    """Whether the model carries peft adapters. Never imports peft: a model wrapped in adapters means peft
+    was imported already, and a run without LoRA must not need peft installed (FSDP's unsharding asks)."""
+    peft = sys.modules.get("peft")
+    return peft is not None and isinstance(model, peft.PeftModel)
 
 
 def same_adapters(model: torch.nn.Module, like: torch.nn.Module) -> torch.nn.Module:
@@ -67,8 +71,3 @@ def parameter_counts(model: torch.nn.Module) -> dict[str, float]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {"trainable": trainable, "total": total, "trainable_share": trainable / total if total else 0.0}
 
-
-def describe_parameters(model: torch.nn.Module) -> str:
-    counts = parameter_counts(model)
-    return (f"trainable parameters: {counts['trainable']:,} of {counts['total']:,} "
-            f"({counts['trainable_share']:.2%})")

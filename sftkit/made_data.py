@@ -12,6 +12,8 @@ from typing import Any
 
 import datasets as hf_datasets
 
+from sftkit.spans import bio_spans
+
 NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 NER_SOURCE = "made: sftkit.made_data.made_ner (templates and name lists, not real text)"
 
@@ -200,6 +202,4 @@ def made_ner(*, n_train: int = 500, n_validation: int = 100, n_test: int = 200, 
 
 
 def _entity_names(words: list[str], tags: list[str]) -> list[tuple[str, ...]]:
-    from sftkit.token_classification import bio_spans
-
     return [tuple(words[start:end]) for _, start, end in bio_spans(tags)]

@@ -72,6 +72,12 @@ def load_classifier(name_or_path: str, labels: list[str], *, seed: int = 42,
     return model, tokenizer
 
 
+def load_model(name_or_path: str = "minilm", labels: list[str] | None = None, **kwargs: Any
+               ) -> tuple[torch.nn.Module, Any]:
+    """A sequence classifier and its tokenizer: `(model, tokenizer)`. See `load_classifier`."""
+    return load_classifier(name_or_path, labels or ["negative", "positive"], **kwargs)
+
+
 def load_trained(folder: str, *, trust_remote_code: bool = False) -> tuple[torch.nn.Module, Any]:
     """A fine-tuned classifier saved by sftkit (or any save_pretrained folder), ready for inference."""
     if not os.path.isdir(folder):
@@ -99,7 +105,3 @@ def tiny_bert_config(labels: list[str], *, hidden: int = 32, layers: int = 2) ->
         intermediate_size=hidden * 2, max_position_embeddings=512, num_labels=len(labels),
         id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
     return config, tokenizer
-
-
-def count_parameters(model: torch.nn.Module, *, trainable_only: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -31,7 +31,7 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sftkit.config import TrainConfig
+from sftkit.config import DEFAULTS, TrainConfig
 from sftkit.errors import ConfigError, ModelError
 from sftkit.events import Callback, TrainerControl, TrainerState
 from sftkit.folders import FORBIDDEN_CHARACTERS, atomic_folder, check_run_name, owned, refuse_foreign, write_json
@@ -118,7 +118,7 @@ class RunRecorder(Callback):
             "started": previous.get("started", now), "updated": now, "ended": None,
             "step": previous.get("step", 0), "total_steps": previous.get("total_steps"),
             "epoch": previous.get("epoch", 0.0),
-            "main_metric": "loss" if config.task == "chat" else "accuracy", "main_value": None,
+            "main_metric": main_metric(config.task), "main_value": None,
         }
         self._write()
         write_json(folder / "config.json", config.to_dict())
@@ -195,7 +195,7 @@ def save_run(folder: str | Path, *, config: TrainConfig, metrics: dict[str, Any]
     if model is not None:
         save_model(model, tokenizer, folder / "model",
                    extra={"config": config.to_dict(),
-                          "labels": list(model.config.id2label.values()) if config.task == "classification" else []})
+                          "labels": list(metrics.get("labels") or [])})
     write_json(folder / "config.json", config.to_dict())
     write_json(folder / "log_history.json", log_history)
     if evaluation is not None:
@@ -338,7 +338,7 @@ def adopt_legacy_run(folder: Path) -> bool:
         "model": config.get("model"), "dataset": config.get("dataset"), "status": "completed", "stop_reason": None,
         "error": None, "pid": None, "process_start": None, "host": None, "started": None,
         "updated": folder.stat().st_mtime, "ended": folder.stat().st_mtime, "step": None, "total_steps": None,
-        "epoch": None, "main_metric": "loss" if config.get("task") == "chat" else "accuracy", "main_value": None})
+        "epoch": None, "main_metric": main_metric(config.get("task")), "main_value": None})
     return True
 
 
@@ -400,15 +400,48 @@ def compare_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         metrics = run.get("metrics") or {}  # None while a run is still going
         test = metrics.get("test") or {}
         row = {"run": run["name"], **{k: run["config"].get(k) for k in varying}}
-        if run["config"].get("task") == "chat":  # next-token accuracy and loss on the assistant's tokens
-            row.update({"test_loss": test.get("loss"), "test_token_accuracy": test.get("accuracy")})
-        else:
-            row.update({"test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1")})
+        row.update({f"test_{name}": test.get(name) for name in _table_metrics(run["config"].get("task"))})
         if any(b is not None for b in baselines):
             row["baseline_test_accuracy"] = baseline
         row["train_s"] = metrics.get("train_seconds")
         rows.append(row)
     return rows
+
+
+def saved_run_config(path: str | Path) -> TrainConfig:
+    """The config a saved model was trained with, its `model` pointing at the model folder, for a run folder
+    or its model/ folder (`sftkit eval`, `sftkit predict`). A model folder without sftkit's record is read
+    as a classifier. Settings that only matter while training (resume, trackers, device) are reset."""
+    folder = Path(path)
+    model_dir = folder / "model" if (folder / "model").is_dir() else folder
+    if not model_dir.is_dir():
+        raise ModelError(f"{folder}: no such run or model folder")
+    record, values = None, {}
+    if model_dir != folder and (folder / "config.json").is_file():
+        record = folder / "config.json"
+        values = _read_json(record)
+    elif (model_dir / "sftkit.json").is_file():
+        record = model_dir / "sftkit.json"
+        values = _read_json(record).get("config") or {}
+    known = {k: v for k, v in values.items() if k in DEFAULTS}  # settings of older or newer versions: dropped
+    known.update(model=str(model_dir), resume=False, overwrite=False, report_to="none", device="auto")
+    return TrainConfig.from_dict(known, source=str(record or model_dir))
+
+
+def main_metric(task: str | None) -> str:
+    """A task's headline metric; accuracy for a task not registered in this process (an older run)."""
+    from sftkit.registry import TASKS
+
+    spec = TASKS.get(task or "classification")
+    return spec.main_metric if spec else "accuracy"
+
+
+def _table_metrics(task: str | None) -> tuple[str, ...]:
+    """The test metrics a run list shows for a task: its headline first, then its other metrics."""
+    from sftkit.registry import TASKS
+
+    spec = TASKS.get(task or "classification")
+    return tuple(dict.fromkeys((spec.main_metric, *spec.metrics))) if spec else ("accuracy", "macro_f1")
 
 
 def baseline_accuracy(metrics: dict[str, Any] | None) -> float | None:

@@ -71,3 +71,32 @@ class ClassificationTask:
         metrics = classification_metrics(enc.labels, preds, len(self.label_names))
         return EvalResult(float(losses.mean()), metrics, enc.labels, preds, probs, losses, self.label_names,
                           texts=column(trainer.data[split], "text"), n_truncated=enc.n_truncated)
+
+
+@torch.inference_mode()
+def predict_labels(model: torch.nn.Module, tokenizer: Any, texts: list[str], *, max_length: int = 128,
+                   batch_size: int = 64) -> list[dict[str, Any]]:
+    """Label, confidence and per-class probabilities of an in-memory classifier for raw texts, in their order."""
+    import numpy as np
+
+    params = list(model.parameters())
+    device = params[0].device if params else torch.device("cpu")
+    enc = encode(list(texts), None, tokenizer, max_length)
+    probs = torch.empty((len(enc), model.config.num_labels))
+    was_training = model.training
+    model.eval()
+    try:
+        batches = sorted_batches(enc.lengths, batch_size)
+        for rows, batch in zip(batches, make_loader(enc, batches)):
+            logits = model(input_ids=batch["input_ids"].to(device),
+                           attention_mask=batch["attention_mask"].to(device)).logits
+            probs[rows] = logits.float().softmax(-1).cpu()
+    finally:
+        model.train(was_training)
+    names = model.config.id2label
+    out = []
+    for i, row in enumerate(probs.tolist()):
+        best = int(np.argmax(row))
+        out.append({"label": names[best], "score": row[best], "probs": {names[j]: p for j, p in enumerate(row)},
+                    "truncated": bool(enc.truncated[i])})
+    return out

@@ -26,30 +26,12 @@ from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_pa
 from sftkit.data import Collator, Encoded, column, make_loader, sorted_batches
 from sftkit.errors import DataError, ModelError
 from sftkit.masks import model_mask
+from sftkit.spans import bio_spans  # also this module's public name: notebooks import it from here
 
 IGNORE = -100  # cross-entropy's ignore_index: positions that carry no tag
 
 
 # --- spans and entity scores -------------------------------------------------------------
-
-def bio_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Entities as `(type, start, end)` word spans, `end` exclusive.
-
-    B-X starts an entity; I-X continues an entity of type X, and starts one when it follows O or another
-    type (conlleval's lenient reading of broken BIO, which models produce); O ends an entity.
-    """
-    spans: list[tuple[str, int, int]] = []
-    kind, start = None, 0
-    for i, tag in enumerate([*tags, "O"]):  # the sentinel O closes an entity at the end
-        prefix, _, label = tag.partition("-")
-        continues = prefix == "I" and label == kind
-        if kind is not None and not continues:
-            spans.append((kind, start, i))
-            kind = None
-        if prefix == "B" or (prefix == "I" and not continues):
-            kind, start = label, i
-    return spans
-
 
 def _prf(tp: int, predicted: int, true: int) -> tuple[float, float, float]:
     precision = tp / predicted if predicted else 0.0

@@ -17,9 +17,6 @@ from sftkit.events import Callback, TrainerControl, TrainerState
 if TYPE_CHECKING:
     from sftkit.config import TrainConfig
 
-# Tracker name (as report_to spells it, and the extra that installs it) -> the module it needs.
-TRACKERS: dict[str, str] = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
-
 TENSORBOARD_FOLDER = "tensorboard"  # inside the run folder: `tensorboard --logdir <run>/tensorboard`
 MLFLOW_STORE = "mlflow.db"  # the default tracking store, in output_dir beside the run folders
 MLFLOW_ARTIFACTS = "mlartifacts"  # where that store keeps artifacts, also in output_dir

@@ -3,6 +3,7 @@ import importlib.util
 import numpy as np
 import pytest
 
+import sftkit
 from sftkit import assets
 from sftkit.errors import AssetMissingError
 
@@ -41,6 +42,6 @@ def test_missing_asset_names_the_package(monkeypatch):
 
 
 def test_minilm_loads_offline_with_label_names():
-    model, tokenizer = assets.load_model("minilm", ["rotten", "fresh"])
+    model, tokenizer = sftkit.load_model("minilm", ["rotten", "fresh"])
     assert model.config.id2label == {0: "rotten", 1: "fresh"}
     assert model.num_parameters() > 20_000_000 and tokenizer.is_fast

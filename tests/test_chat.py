@@ -113,7 +113,8 @@ def test_tiny_lm_learns_the_made_instructions(tmp_path, tiny_lm, capsys):
     assert reply["prompt"] == "What is 1 + 1?" and isinstance(reply["reply"], str)
     rows = compare_runs(list_runs(tmp_path))
     assert [r["run"] for r in rows] == ["chat", "untrained", "chat2"]
-    assert rows[0]["test_loss"] == pytest.approx(first.test.loss) and "test_accuracy" not in rows[0]
+    assert rows[0]["test_loss"] == pytest.approx(first.test.loss)
+    assert rows[0]["test_accuracy"] == pytest.approx(first.test.token_accuracy)  # next-token, on the replies
 
 
 def test_packing_fills_rows_for_the_fewest_slots(tiny_lm):

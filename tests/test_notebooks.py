@@ -26,6 +26,20 @@ def test_every_chapter_is_listed_in_the_readme():
     assert not missing, f"notebooks/README.md does not list {missing}"
 
 
+def test_teaching_guide_covers_every_chapter():
+    """notebooks/TEACHING.md has a `## NN ...` section per chapter, and each opens the five parts a teacher reads."""
+    import re
+
+    guide = (ROOT / "notebooks" / "TEACHING.md").read_text(encoding="utf-8")
+    sections = {m.group(1): m.group(2) for m in re.finditer(r"^## (\d\d) [^\n]*\n(.*?)(?=^## |\Z)", guide, re.M | re.S)}
+    for notebook in NOTEBOOKS:
+        chapter = notebook.name[:2]
+        assert chapter in sections, f"notebooks/TEACHING.md has no '## {chapter} ' section for {notebook.name}"
+        missing = [part for part in ("Time", "Before", "Goals", "Discuss", "Common mistakes")
+                   if not re.search(rf"^\*\*{part}\*\*", sections[chapter], re.M)]
+        assert not missing, f"notebooks/TEACHING.md, section {chapter} ({notebook.name}), lacks the parts {missing}"
+
+
 def test_committed_notebooks_carry_no_widget_state():
     """Widget state is half a megabyte of view models and timings; the outputs' static copies show the widgets."""
     import json
@@ -33,6 +47,50 @@ def test_committed_notebooks_carry_no_widget_state():
     carrying = [nb.name for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))
                 if "widgets" in json.loads(nb.read_text(encoding="utf-8")).get("metadata", {})]
     assert not carrying, f"{carrying} hold saved widget state: re-execute with store_widget_state=False"
+
+
+def _cells(notebook: Path) -> list[dict]:
+    import json
+
+    return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+
+
+def test_every_notebook_is_presentable_as_slides():
+    """Each cell carries slide metadata (JupyterLab's presentation mode, RISE, `nbconvert --to slides`): the
+    title and every section open a slide, subsections a sub-slide, and the rest follows on the same slide."""
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(_cells(notebook)):
+            kind = cell["metadata"].get("slideshow", {}).get("slide_type")
+            text = "".join(cell["source"]).lstrip()
+            heading = cell["cell_type"] == "markdown" and text.startswith(("# ", "## "))
+            want = "slide" if i == 0 or heading else None
+            assert kind is not None, f"{notebook.name} cell {i} has no slide type"
+            assert want is None or kind == want, f"{notebook.name} cell {i} ({text[:40]!r}) should open a slide"
+
+
+def test_every_exercise_has_a_check_cell():
+    """Each chapter's exercises end with one check cell per question of sftkit.exercises.chNN, in order, and
+    the library has a question for each exercise the chapter lists."""
+    import importlib
+    import re
+
+    for notebook in NOTEBOOKS:
+        chapter = notebook.name[:2]
+        module = importlib.import_module(f"sftkit.exercises.ch{chapter}")
+        sources = ["".join(c["source"]) for c in _cells(notebook)]
+        exercises = next(s for s in sources if "## Exercises" in s)
+        listed = re.findall(r"^(\d+)\. ", exercises, re.M)
+        checks = re.findall(rf"ch{chapter}\.q(\d+)\.check\(", "\n".join(sources))
+        questions = [n for n in range(1, 30) if hasattr(module, f"q{n}")]
+        assert [int(n) for n in checks] == questions, f"{notebook.name}: check cells {checks}, questions {questions}"
+        assert len(questions) >= len(listed), f"{notebook.name} lists {len(listed)} exercises, checks {len(questions)}"
+
+
+def test_notebooks_use_the_public_api():
+    """Chapters teach what users import: top-level names (sftkit.stratified_subset), not sftkit.api.x."""
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code")
+        assert "sftkit.api." not in code, f"{notebook.name} reaches into sftkit.api"
 
 
 @pytest.mark.parametrize("notebook", [nb if nb.stem in FAST else pytest.param(nb, marks=pytest.mark.slow)

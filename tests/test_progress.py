@@ -243,7 +243,7 @@ class FakeTerminal(io.StringIO):
 
 def _fake_trainer() -> SimpleNamespace:
     return SimpleNamespace(encoded_split=lambda split: range(160), device=torch.device("cpu"), dtype=torch.float32,
-                           config=SimpleNamespace(metric_for_best="accuracy"))
+                           config=SimpleNamespace(best_metric="accuracy"))
 
 
 def test_the_bar_redraws_at_most_ten_times_a_second_however_fast_the_steps():

@@ -136,3 +136,14 @@ def test_interrupted_save_leaves_no_model_folder(tmp_path, toy_data, tiny_config
     with pytest.raises(KeyboardInterrupt):
         save_run(tmp_path / "run", config=tiny_config, metrics={}, log_history=[], model=Broken(), tokenizer=None)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # no model/, no metrics, no temporaries
+
+
+def test_adamw_is_fused_where_torch_has_the_kernel():
+    from sftkit.trainer import build_optimizer, can_fuse
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    optimizer = build_optimizer(model, 1e-3, 0.01)
+    assert optimizer.defaults["fused"] is True
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]  # biases and norms undecayed
+    assert not can_fuse([torch.nn.Parameter(torch.zeros(2, device="meta"))])  # no kernel there: foreach
+    assert not can_fuse([])

@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import traitlets
 
 from sftkit import ConfigError, TrainConfig, field_info
+from sftkit.config import check_setting
 from widgets._base import StaticCopyMixin
 from widgets._html import MUTED, NO_MATH, esc, table, text_width
 
@@ -158,9 +159,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         parsed, errors = {}, {}
         for name, raw in typed.items():
             try:
-                value = self._parse(name, raw)
-                TrainConfig.from_dict({name: value})
-                parsed[name] = value
+                parsed[name] = check_setting(name, self._parse(name, raw))
             except ConfigError as err:
                 errors[name] = str(err).removeprefix("config: ")
         if not errors:

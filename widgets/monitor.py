@@ -27,7 +27,7 @@ from widgets._base import StaticCopyMixin
 from widgets._html import FONT_FAMILY, NO_MATH, PALETTE, TEXT, esc, fmt, line_chart, table
 
 STATIC = Path(__file__).parent / "static"
-EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")
+EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")  # classification's: shown before a run names its task
 RAW_COLOR = "#6a8fc0"  # the unsmoothed train loss: lighter than its smoothed line, still 3.3:1 on white
 REFERENCE_COLOR = "#595959"  # a score to beat (the TF-IDF baseline): dashed dark grey, 7:1 on white
 
@@ -98,6 +98,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._records: list[dict[str, Any]] = []
         self._step = 0
         self._task: str | None = None
+        self._eval_keys: tuple[str, ...] = EVAL_KEYS
         self._owns_run = False  # True while `train()` runs: the run ends when it returns
         self._last_push = 0.0
         self._last_text = 0.0
@@ -220,6 +221,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     def _begin(self, max_steps: int, references: dict[str, Any] | None = None, task: str | None = None) -> None:
         self._records, self._step, self.max_steps = [], 0, max_steps
         self.references, self._task = dict(references or {}), task
+        self._eval_keys = eval_keys(task)
         if self.status != "stopping":
             self.status = "training"
         self._stop_b.disabled = False
@@ -303,10 +305,10 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     def _accuracy_panel(self) -> dict[str, Any] | None:
         """Validation accuracy by evaluation, with the score to beat as a dashed, labelled line. None before
         the first evaluation (a flat line alone has no scale; the line under the table names the score to
-        beat meanwhile), for chat runs and for runs that evaluate nothing."""
+        beat meanwhile), for tasks without an accuracy (chat) and for runs that evaluate nothing."""
         evals = [(r["step"], r["eval_accuracy"]) for r in self._records if "eval_accuracy" in r]
         reference = self.references.get("accuracy")
-        if not evals or self._task == "chat":
+        if not evals or "eval_accuracy" not in self._eval_keys:
             return None
         series = [{"name": "validation accuracy", "color": PALETTE[2], "width": 2,
                    "points": downsample(evals, self.max_points)}]
@@ -357,7 +359,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             left = max(self.max_steps - self._step, 0)
             row["eta"] = _duration(left / rate) if rate > 0 and self.status in ("training", "stopping") else "-"
         if evals is not None:
-            row.update({k: evals[k] for k in EVAL_KEYS if k in evals})
+            row.update({k: evals[k] for k in self._eval_keys if k in evals})
         return row
 
     def _header_text(self) -> str:
@@ -375,7 +377,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     def _text_line(self) -> str:
         latest = self._latest()
         parts = [f"step {self._step}/{self.max_steps}"]
-        for key in ("train_loss", "lr", "speed", "eta", *EVAL_KEYS):
+        for key in ("train_loss", "lr", "speed", "eta", *self._eval_keys):
             if key in latest:
                 parts.append(f"{key} {fmt(latest[key])}")
         return "  ".join(parts)
@@ -390,8 +392,15 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
 
     def __repr__(self) -> str:
         latest = self._latest()
-        metrics = "".join(f", {k}={latest[k]:.3f}" for k in ("train_loss", *EVAL_KEYS) if k in latest)
+        metrics = "".join(f", {k}={latest[k]:.3f}" for k in ("train_loss", *self._eval_keys) if k in latest)
         return f"LiveMonitor(status={self.status!r}, step={self._step}/{self.max_steps}{metrics})"
+
+
+def eval_keys(task: str | None) -> tuple[str, ...]:
+    """The evaluation log keys a task's runs show: eval_loss and eval_<metric> for each of its metrics
+    (classification's for no task or a task not registered here)."""
+    spec = sftkit.TASKS.get(task or "classification")
+    return ("eval_loss", *(f"eval_{name}" for name in spec.metrics)) if spec else EVAL_KEYS
 
 
 # --- series helpers -------------------------------------------------------------------------
