@@ -16,11 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from sftkit.chat_data import Message
-from sftkit.data import Encoded, column, make_loader, sorted_batches
+from sftkit.data import IGNORE_INDEX, Encoded, column, make_loader, sorted_batches
 from sftkit.errors import DataError, ModelError
 from sftkit.masks import model_mask
 
-IGNORE = -100  # label of a position that carries no loss (PyTorch's cross-entropy default)
 
 
 # --- templating and the loss mask ----------------------------------------------------
@@ -87,7 +86,7 @@ def encode_chats(conversations: Sequence[list[Message]], tokenizer: Any, max_len
         ids.append(list(token_ids[:max_length]))
         masks.append(mask[:max_length])
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    enc = ChatEncoded(ids, np.full(len(ids), IGNORE, dtype=np.int64), np.asarray(truncated, dtype=bool), max_length,
+    enc = ChatEncoded(ids, np.full(len(ids), IGNORE_INDEX, dtype=np.int64), np.asarray(truncated, dtype=bool), max_length,
                       pad, loss_masks=masks)
     return enc
 
@@ -95,7 +94,7 @@ def encode_chats(conversations: Sequence[list[Message]], tokenizer: Any, max_len
 # --- batching: padded or packed --------------------------------------------------------
 
 class ChatCollator:
-    """Row indices -> a batch. Labels are the input ids where the assistant speaks, IGNORE elsewhere.
+    """Row indices -> a batch. Labels are the input ids where the assistant speaks, IGNORE_INDEX elsewhere.
 
     Unpacked: one conversation per row, right-padded, with an attention mask.
     Packed: conversations share rows (at most max_length tokens, packed for the fewest slots); position
@@ -111,7 +110,7 @@ class ChatCollator:
         groups = self._pack(rows) if self.packing else [[r] for r in rows]
         width = max(sum(int(enc.lengths[r]) for r in group) for group in groups)
         ids = torch.full((len(groups), width), enc.pad_id, dtype=torch.long)
-        labels = torch.full((len(groups), width), IGNORE, dtype=torch.long)
+        labels = torch.full((len(groups), width), IGNORE_INDEX, dtype=torch.long)
         positions = torch.zeros((len(groups), width), dtype=torch.long)
         mask = torch.zeros((len(groups), width), dtype=torch.long)
         for j, group in enumerate(groups):
@@ -120,8 +119,8 @@ class ChatCollator:
                 seq = torch.as_tensor(enc.input_ids[row], dtype=torch.long)
                 n = len(seq)
                 ids[j, at:at + n] = seq
-                labels[j, at:at + n] = torch.where(torch.as_tensor(enc.loss_masks[row]), seq, IGNORE)
-                labels[j, at] = IGNORE  # a conversation's first token is never predicted from the one before
+                labels[j, at:at + n] = torch.where(torch.as_tensor(enc.loss_masks[row]), seq, IGNORE_INDEX)
+                labels[j, at] = IGNORE_INDEX  # a conversation's first token is never predicted from the one before
                 positions[j, at:at + n] = torch.arange(n)
                 mask[j, at:at + n] = 1
                 at += n
@@ -161,7 +160,7 @@ class ChatCollator:
 def loss_positions(labels: torch.Tensor) -> torch.Tensor:
     """Flat indices into the (rows x width) positions whose next token carries loss."""
     predicts = torch.zeros_like(labels, dtype=torch.bool)
-    predicts[:, :-1] = labels[:, 1:] != IGNORE
+    predicts[:, :-1] = labels[:, 1:] != IGNORE_INDEX
     return predicts.flatten().nonzero()[:, 0]
 
 

@@ -21,6 +21,10 @@ import torch
 from sftkit.errors import DataError
 from sftkit.splits import labelled_dataset, split_dataset
 
+# The label of a position or example that carries no loss: PyTorch's cross-entropy ignore_index default.
+# Chat (prompt tokens), token classification (sub-tokens, special tokens) and unlabelled texts use it.
+IGNORE_INDEX = -100
+
 READERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
                "val": "validation", "test": "test"}
@@ -277,7 +281,7 @@ def encode(texts: Sequence[str], labels: Sequence[int] | None, tokenizer: Any, m
                 first[sample] = ids[row]
             else:
                 truncated[sample] = True
-    label_array = np.asarray(labels if labels is not None else [-100] * len(texts), dtype=np.int64)
+    label_array = np.asarray(labels if labels is not None else [IGNORE_INDEX] * len(texts), dtype=np.int64)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     return Encoded(first, label_array, truncated, max_length, pad)
 

@@ -23,12 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
-from sftkit.data import Collator, Encoded, column, make_loader, sorted_batches
+from sftkit.data import IGNORE_INDEX, Collator, Encoded, column, make_loader, sorted_batches
 from sftkit.errors import DataError, ModelError
 from sftkit.masks import model_mask
 from sftkit.spans import bio_spans  # also this module's public name: notebooks import it from here
 
-IGNORE = -100  # cross-entropy's ignore_index: positions that carry no tag
 
 
 # --- spans and entity scores -------------------------------------------------------------
@@ -138,7 +137,7 @@ def check_rows(tokens: Sequence[Any], tags: Sequence[Any], num_tags: int, source
 
 @dataclass
 class TokenEncoded(Encoded):
-    """A tokenized split with a tag per sub-token (`token_labels`, IGNORE where none) and where each
+    """A tokenized split with a tag per sub-token (`token_labels`, IGNORE_INDEX where none) and where each
     word's first sub-token is (`word_starts`); words cut off by truncation have no start."""
 
     token_labels: list[list[int]] = field(default_factory=list)
@@ -170,7 +169,7 @@ def encode_words(words: Sequence[Sequence[str]], tags: Sequence[Sequence[int]] |
         previous = None
         for position, word in enumerate(out.word_ids(piece)):
             first = word is not None and word != previous
-            labels[row].append(tags[row][word] if first and tags is not None else IGNORE)
+            labels[row].append(tags[row][word] if first and tags is not None else IGNORE_INDEX)
             if first:
                 starts[row].append(position)
                 found[row].append(word)
@@ -184,17 +183,17 @@ def encode_words(words: Sequence[Sequence[str]], tags: Sequence[Sequence[int]] |
             raise DataError(f"{source}: row {row + 1}, column 'tokens': word {lost + 1} "
                             f"({words[row][lost]!r:.40}) gives no token with this tokenizer; remove it")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return TokenEncoded(ids, np.full(n, IGNORE, dtype=np.int64), truncated, max_length, pad,  # type: ignore[arg-type]
+    return TokenEncoded(ids, np.full(n, IGNORE_INDEX, dtype=np.int64), truncated, max_length, pad,  # type: ignore[arg-type]
                         token_labels=labels, word_starts=starts, n_words=[len(w) for w in words])
 
 
 class TokenCollator(Collator):
-    """Pads ids and masks like the sequence collator; tags are padded with IGNORE."""
+    """Pads ids and masks like the sequence collator; tags are padded with IGNORE_INDEX."""
 
     def __call__(self, rows: list[int]) -> dict[str, torch.Tensor]:
         batch = super().__call__(rows)
         enc: TokenEncoded = self.encoded  # type: ignore[assignment]
-        labels = torch.full(batch["input_ids"].shape, IGNORE, dtype=torch.long)
+        labels = torch.full(batch["input_ids"].shape, IGNORE_INDEX, dtype=torch.long)
         for j, row in enumerate(rows):
             labels[j, : len(enc.token_labels[row])] = torch.as_tensor(enc.token_labels[row], dtype=torch.long)
         batch["labels"] = labels
@@ -214,11 +213,11 @@ def _word_logits(model: torch.nn.Module, enc: TokenEncoded, batch_size: int, dev
             logits = model(input_ids=batch["input_ids"].to(device, non_blocking=pin),
                            attention_mask=batch["attention_mask"].to(device, non_blocking=pin)).logits
         logits = logits.float().cpu()
-        token_losses = F.cross_entropy(logits.transpose(1, 2), batch["labels"], ignore_index=IGNORE,
+        token_losses = F.cross_entropy(logits.transpose(1, 2), batch["labels"], ignore_index=IGNORE_INDEX,
                                        reduction="none")
         for j, row in enumerate(rows):
             words[row] = logits[j, enc.word_starts[row]]
-            losses[row] = token_losses[j][batch["labels"][j] != IGNORE]
+            losses[row] = token_losses[j][batch["labels"][j] != IGNORE_INDEX]
     return words, losses
 
 
@@ -303,7 +302,7 @@ class TokenClassificationTask:
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = model(input_ids=batch["input_ids"], attention_mask=model_mask(batch)).logits
-        return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+        return F.cross_entropy(logits.float().flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE_INDEX)
 
     def evaluate(self, trainer: Any, split: str) -> TokenClassificationResult:
         """Token loss and accuracy over tagged positions; entity scores over whole sentences (words cut

@@ -8,10 +8,9 @@ import pytest
 
 import sftkit
 from sftkit import DataError, ModelError, TrainConfig, Trainer
-from sftkit.data import column
+from sftkit.data import IGNORE_INDEX, column
 from sftkit.made_data import NER_TAGS, made_ner
 from sftkit.token_classification import (
-    IGNORE,
     TokenClassificationTask,
     bio_spans,
     encode_words,
@@ -50,7 +49,7 @@ def test_only_the_first_sub_token_of_each_word_is_labelled(tiny):
     tags = [NER_TAGS.index(t) for t in ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "O"]]
     enc = encode_words([words], [tags], tokenizer, 64)
     pieces = tokenizer.convert_ids_to_tokens(enc.input_ids[0])
-    aligned = [(piece, NER_TAGS[label] if label != IGNORE else None)
+    aligned = [(piece, NER_TAGS[label] if label != IGNORE_INDEX else None)
                for piece, label in zip(pieces, enc.token_labels[0])]
     assert aligned == [("[CLS]", None), ("tomas", "B-PER"), ("##z", None), ("du", "I-PER"), ("##arte", None),
                        ("joined", "O"), ("lu", "B-ORG"), ("##men", None), ("labs", "I-ORG"), (".", "O"),
@@ -74,8 +73,8 @@ def test_collator_pads_tags_with_ignore(tiny):
     enc = task.encode(data["train"], tokenizer, 32)
     batch = task.collator(enc)([0, 1])
     assert batch["labels"].shape == batch["input_ids"].shape
-    assert batch["labels"][1].tolist()[:3] == [IGNORE, 0, IGNORE]
-    assert (batch["labels"][1][batch["attention_mask"][1] == 0] == IGNORE).all()
+    assert batch["labels"][1].tolist()[:3] == [IGNORE_INDEX, 0, IGNORE_INDEX]
+    assert (batch["labels"][1][batch["attention_mask"][1] == 0] == IGNORE_INDEX).all()
 
 
 # --- spans and scores -----------------------------------------------------------------------
