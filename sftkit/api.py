@@ -12,8 +12,7 @@ import datasets as hf_datasets
 import numpy as np
 import torch
 
-from sftkit.assets import load_dataset
-from sftkit.checkpoint import Checkpoint, checkpoint_dir, discard_checkpoint, load_checkpoint
+from sftkit.checkpoint import checkpoint_dir, discard_checkpoint
 from sftkit.config import TrainConfig, tracker_names
 from sftkit.data import column
 from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
@@ -21,9 +20,9 @@ from sftkit.errors import ConfigError, DataError
 from sftkit.events import Callback
 from sftkit.metrics import EvalResult
 from sftkit.models import load_trained
-from sftkit.registry import task_spec
+from sftkit.registry import check_model_labels, task_spec
 from sftkit.splits import stratified_subset  # noqa: F401  (sftkit.api.stratified_subset, as before)
-from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run
+from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run, saved_run_config
 from sftkit.tasks import predict_labels
 from sftkit.trackers import Tracker, trackers_for
 from sftkit.trainer import Trainer, pick_device
@@ -82,22 +81,15 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     data = data if data is not None else spec.load_data(config)
     labels = spec.labels(data)
     net, tokenizer = model or spec.load_model(config, labels)
-    if config.lora_r:
-        from sftkit.lora import apply_lora
-
-        net = apply_lora(net, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
-                         targets=config.lora_targets, task=config.task, seed=config.seed)
     recorder = RunRecorder(folder) if writes else None
     trackers = trackers_for(config, folder) if writes else []
-    extra = [Checkpoint(checkpoint_dir(folder), config.checkpoint_every)] if config.checkpoint_every else []
-    trainer = Trainer(net, tokenizer, config, data,
-                      callbacks=[*extra, *([recorder] if recorder else []), *trackers,
-                                 *(callbacks if dist.is_main else ())])
-    resume_from = load_checkpoint(checkpoint_dir(folder)) if config.resume else None
+    trainer = Trainer(net, tokenizer, config, data,  # applies lora_r, checkpoint_every and resume itself
+                      callbacks=[*([recorder] if recorder else []), *trackers, *(callbacks if dist.is_main else ())],
+                      checkpoint_dir=checkpoint_dir(folder))
     if recorder is not None:
         recorder.start(config)
     try:
-        result = _fit_and_evaluate(trainer, config, data, labels, resume_from,
+        result = _fit_and_evaluate(trainer, config, data, labels,
                                    config.baseline if baseline is None else baseline)
     except KeyboardInterrupt:
         if recorder is not None:
@@ -163,11 +155,11 @@ def _agreed_run_folder(config: TrainConfig, dist: Distributed, device: torch.dev
 
 
 def _fit_and_evaluate(trainer: Trainer, config: TrainConfig, data: hf_datasets.DatasetDict, labels: list[str],
-                      resume_from: dict[str, Any] | None, baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
+                      baseline: bool) -> tuple[Any, Any, dict[str, Any]]:
     # Before training: displays draw the score to beat while the run goes (state.references).
     reference = _fit_baseline(trainer, data) if baseline and task_spec(config.task).baseline else None
     started = time.perf_counter()
-    trainer.fit(resume_from=resume_from)
+    trainer.fit()
     train_seconds = time.perf_counter() - started
     validation = trainer.evaluate("validation") if "validation" in data else None
     test = trainer.evaluate("test")
@@ -246,17 +238,25 @@ def _baseline_verdict(trainer: Trainer, config: TrainConfig, data: hf_datasets.D
     return verdict
 
 
-def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset = "rotten_tomatoes", *,
-             split: str = "test", max_length: int = 128, batch_size: int = 64) -> EvalResult:
-    """Evaluate a saved model on a dataset split (zoo name, local file, or a Dataset)."""
-    model, tokenizer = load_trained(str(model_folder))
-    ds = load_dataset(dataset)[split] if isinstance(dataset, str) else dataset
-    names = list(model.config.id2label.values())
-    if list(ds.features["label"].names) != names:
-        raise DataError(f"the model's labels {names} differ from the data's {ds.features['label'].names}")
-    config = TrainConfig(max_length=max_length, eval_batch_size=batch_size, model=str(model_folder))
-    trainer = Trainer(model, tokenizer, config, hf_datasets.DatasetDict({"train": ds, split: ds}))
-    return trainer.evaluate(split)
+def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset | None = None, *, split: str = "test",
+             max_length: int | None = None, batch_size: int | None = None) -> Any:
+    """Evaluate a saved model (a run folder or its model/) as its task does: by default on the dataset and with
+    the max_length it was trained with; `dataset` names another (zoo name, local file) or is a Dataset."""
+    config = saved_run_config(model_folder)
+    overrides: dict[str, Any] = {"max_length": max_length, "eval_batch_size": batch_size}
+    if isinstance(dataset, str):
+        overrides["dataset"] = dataset
+    config = config.with_overrides({k: v for k, v in overrides.items() if v is not None})
+    spec = task_spec(config.task)
+    if isinstance(dataset, hf_datasets.Dataset):
+        data = hf_datasets.DatasetDict({"train": dataset, split: dataset})
+    else:
+        data = spec.load_data(config)
+    if split not in data:
+        raise DataError(f"dataset '{config.dataset}' has no '{split}' split (it has {', '.join(data)})")
+    model, tokenizer = spec.load_trained(config.model, config)
+    check_model_labels(model, spec.labels(data), config.model)
+    return Trainer(model, tokenizer, config, data, task=spec.make_task(config, data)).evaluate(split)
 
 
 def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokenizer: Any = None,

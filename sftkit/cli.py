@@ -214,21 +214,9 @@ def _baseline_lines(metrics: dict, model: str, *, head: bool = True) -> list[str
 
 def _eval(args: argparse.Namespace) -> int:
     """Evaluate a run folder (or its model/) as its task does, by default on the dataset it trained on."""
-    from sftkit.errors import DataError
-    from sftkit.registry import check_model_labels, task_spec
-    from sftkit.runs import saved_run_config
-    from sftkit.trainer import Trainer
+    from sftkit.api import evaluate
 
-    config = saved_run_config(args.model)
-    if args.data:
-        config = config.with_overrides({"dataset": args.data})
-    spec = task_spec(config.task)
-    data = spec.load_data(config)
-    if args.split not in data:
-        raise DataError(f"dataset '{config.dataset}' has no '{args.split}' split (it has {', '.join(data)})")
-    model, tokenizer = spec.load_trained(config.model, config)
-    check_model_labels(model, spec.labels(data), config.model)
-    result = Trainer(model, tokenizer, config, data, task=spec.make_task(config, data)).evaluate(args.split)
+    result = evaluate(args.model, args.data, split=args.split)
     print(result.report())
     print(json.dumps(result.summary(), indent=2))
     return 0

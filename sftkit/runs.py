@@ -411,7 +411,8 @@ def compare_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def saved_run_config(path: str | Path) -> TrainConfig:
     """The config a saved model was trained with, its `model` pointing at the model folder, for a run folder
     or its model/ folder (`sftkit eval`, `sftkit predict`). A model folder without sftkit's record is read
-    as a classifier. Settings that only matter while training (resume, trackers, device) are reset."""
+    as a classifier. Settings that only matter while training (resume, checkpoints, LoRA, trackers, device)
+    are reset."""
     folder = Path(path)
     model_dir = folder / "model" if (folder / "model").is_dir() else folder
     if not model_dir.is_dir():
@@ -424,7 +425,10 @@ def saved_run_config(path: str | Path) -> TrainConfig:
         record = model_dir / "sftkit.json"
         values = _read_json(record).get("config") or {}
     known = {k: v for k, v in values.items() if k in DEFAULTS}  # settings of older or newer versions: dropped
-    known.update(model=str(model_dir), resume=False, overwrite=False, report_to="none", device="auto")
+    # The saved model is whole (LoRA adapters merged) and evaluating it writes nothing: no adapters, no
+    # checkpoints, no trackers.
+    known.update(model=str(model_dir), resume=False, overwrite=False, report_to="none", device="auto", lora_r=0,
+                 checkpoint_every=0)
     return TrainConfig.from_dict(known, source=str(record or model_dir))
 
 

@@ -10,6 +10,7 @@ import contextlib
 import math
 import random
 import time
+from pathlib import Path
 from typing import Any, Iterable
 
 import datasets as hf_datasets
@@ -18,11 +19,13 @@ import torch
 from transformers import get_scheduler
 
 from sftkit.callbacks import BestModel, EarlyStopping, Recorder
+from sftkit.checkpoint import Checkpoint, load_checkpoint, restore
 from sftkit.config import TrainConfig
 from sftkit.data import Encoded, length_grouped_batches, make_loader, random_batches
 from sftkit.distributed import Distributed
 from sftkit.errors import ConfigError, DataError, TrainingError
 from sftkit.events import Callback, TrainerControl, TrainerState
+from sftkit.lora import apply_lora, is_lora
 from sftkit.masks import HostMasks, host_masks_fit, is_causal
 from sftkit.tasks import Task
 
@@ -72,9 +75,20 @@ class Trainer:
     """Fine-tunes a model on a DatasetDict as its task says (default: sequence classification)."""
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, config: TrainConfig,
-                 data: hf_datasets.DatasetDict, callbacks: Iterable[Callback] = (), task: Task | None = None) -> None:
+                 data: hf_datasets.DatasetDict, callbacks: Iterable[Callback] = (), task: Task | None = None,
+                 checkpoint_dir: str | Path | None = None) -> None:
+        """`checkpoint_dir` is where `checkpoint_every` writes and `resume` reads (train() passes the run
+        folder's); every setting acts here as it does through train(), the CLI and the panel."""
         if "train" not in data:
             raise DataError("the data has no 'train' split")
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        if (config.checkpoint_every or config.resume) and self.checkpoint_dir is None:
+            setting = "resume" if config.resume else "checkpoint_every"
+            raise ConfigError(f"setting '{setting}' needs a checkpoint folder: pass Trainer(..., checkpoint_dir=...), "
+                              "or train with sftkit.train(), which keeps it in the run folder")
+        if config.lora_r and not is_lora(model):
+            model = apply_lora(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+                               targets=config.lora_targets, task=config.task, seed=config.seed)
         self.model, self.tokenizer, self.config, self.data = model, tokenizer, config, data
         self.task: Task = task or default_task(config, data)
         device = pick_device(config.device)
@@ -85,7 +99,11 @@ class Trainer:
         self.callbacks: list[Callback] = [Recorder(), BestModel(config.best_metric)]
         if config.early_stopping_patience:
             self.callbacks.append(EarlyStopping(config.best_metric, config.early_stopping_patience))
+        if config.checkpoint_every:
+            self.callbacks.append(Checkpoint(self.checkpoint_dir, config.checkpoint_every))
         self.callbacks.extend(callbacks)
+        # Read now: a missing or mismatched checkpoint is refused before a run starts, not after.
+        self._resume_from = load_checkpoint(self.checkpoint_dir) if config.resume else None
         self.state = TrainerState()
         self.control = TrainerControl()
 
@@ -117,8 +135,10 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------
     def fit(self, resume_from: dict[str, Any] | None = None) -> TrainerState:
-        """Train to the end (or a stop). `resume_from` is a loaded checkpoint (sftkit.checkpoint)."""
+        """Train to the end (or a stop). `resume_from` is a loaded checkpoint (sftkit.checkpoint); with
+        `resume: true` it is the checkpoint folder's."""
         cfg, state, control = self.config, self.state, self.control
+        resume_from = resume_from if resume_from is not None else self._resume_from
         set_seed(cfg.seed)
         train = self.encoded_split("train")
         if len(train) < cfg.batch_size:
@@ -144,8 +164,6 @@ class Trainer:
         self.window = {"loss": torch.zeros((), device=self.device), "micro": 0, "examples": 0, "tokens": 0,
                        "grad_norm": None, "first_bad": torch.zeros((), dtype=torch.long, device=self.device)}
         if resume_from is not None:
-            from sftkit.checkpoint import restore
-
             restore(self, resume_from)
         optimizer, scheduler, scaler, window = self.optimizer, self.scheduler, self.scaler, self.window
         pin = self.device.type == "cuda"

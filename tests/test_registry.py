@@ -66,6 +66,15 @@ def test_train_tokens_writes_a_run_folder_with_the_tokens_metrics(tokens_run):
     assert saved["architectures"] == ["BertForTokenClassification"]
 
 
+def test_evaluate_reads_the_runs_task_dataset_and_length(tokens_run):
+    """sftkit.evaluate(run folder) evaluates as the run's task does, on its dataset, with its max_length."""
+    from sftkit import evaluate
+
+    again = evaluate(tokens_run.folder)
+    assert again.summary() == pytest.approx(tokens_run.metrics["test"])
+    assert evaluate(tokens_run.folder / "model", split="validation").summary()["f1"] >= 0.0
+
+
 def test_cli_eval_of_a_tokens_run_repeats_its_test_scores(tokens_run, capsys):
     assert main(["eval", "--model", str(tokens_run.folder)]) == 0
     out = capsys.readouterr().out

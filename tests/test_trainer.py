@@ -147,3 +147,35 @@ def test_adamw_is_fused_where_torch_has_the_kernel():
     assert [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]  # biases and norms undecayed
     assert not can_fuse([torch.nn.Parameter(torch.zeros(2, device="meta"))])  # no kernel there: foreach
     assert not can_fuse([])
+
+
+def test_checkpoint_settings_act_on_a_bare_trainer_as_through_train(toy_data, tiny_config, tmp_path):
+    """checkpoint_every, resume and lora_r mean the same on Trainer(...).fit() as through train(): a bare Trainer
+    writes and reads its checkpoints in checkpoint_dir, and refuses the settings, by name, without one."""
+    from sftkit import ConfigError
+    from sftkit.checkpoint import load_checkpoint
+    from sftkit.lora import is_lora
+
+    model, tokenizer = tiny_classifier(["negative", "positive"], seed=tiny_config.seed)
+    for settings in ({"checkpoint_every": 5}, {"resume": True, "run_name": "toy"}):
+        with pytest.raises(ConfigError, match=f"setting '{next(iter(settings))}' needs a checkpoint folder"):
+            Trainer(model, tokenizer, tiny_config.with_overrides(settings), toy_data)
+
+    folder = tmp_path / "checkpoint"
+    stopping = tiny_config.with_overrides({"checkpoint_every": 5, "epochs": 1.0})
+    first = Trainer(model, tokenizer, stopping, toy_data, checkpoint_dir=folder)
+    first.fit()
+    saved = load_checkpoint(folder)["state"]["step"]
+    assert saved > 0 and saved % 5 == 0
+
+    longer = stopping.with_overrides({"resume": True, "run_name": "toy", "epochs": 1.0})
+    model2, _ = tiny_classifier(["negative", "positive"], seed=tiny_config.seed)
+    resumed = Trainer(model2, tokenizer, longer, toy_data, checkpoint_dir=folder)
+    resumed.fit()
+    assert resumed.state.step == first.state.step  # continued from the checkpoint to the same end
+    assert [r for r in resumed.state.log_history if r["step"] <= saved] == \
+        [r for r in first.state.log_history if r["step"] <= saved]
+
+    lora = Trainer(*tiny_classifier(["negative", "positive"]), tiny_config.with_overrides(
+        {"lora_r": 2, "lora_targets": "query,value"}), toy_data)
+    assert is_lora(lora.model)
