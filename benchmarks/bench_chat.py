@@ -39,7 +39,7 @@ RUNS = {  # name: (engine, packing, group_by_length)
 def load_data(name: str, n_train: int, n_test: int = 128):
     import random
 
-    from sftkit.chat_data import load_chat_data
+    from sftkit.data.conversations import load_chat_data
 
     data = load_chat_data(name)
     rng = random.Random(SETTINGS["seed"])
@@ -66,7 +66,7 @@ def test_loss(model, tokenizer, data, precision: str) -> float:
 
 def run_sftkit(data, precision: str, packing: bool, grouped: bool) -> dict:
     from sftkit import Trainer
-    from sftkit.causal_lm import load_causal_lm
+    from sftkit.models.causal_lm import load_causal_lm
 
     model, tokenizer = load_causal_lm("smollm2", seed=SETTINGS["seed"])
     trainer = Trainer(model, tokenizer, sftkit_config(precision, packing, grouped), data)
@@ -83,8 +83,8 @@ def run_trl(data, precision: str, packing: bool) -> dict:
     import datasets as hf_datasets
     from trl import SFTConfig, SFTTrainer
 
-    from sftkit.causal_lm import load_causal_lm
-    from sftkit.data import column
+    from sftkit.data.files import column
+    from sftkit.models.causal_lm import load_causal_lm
 
     model, tokenizer = load_causal_lm("smollm2", seed=SETTINGS["seed"])
     conversations = column(data["train"], "messages")
@@ -113,7 +113,7 @@ def child(name: str, data_name: str, n_train: int, precision: str) -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", os.cpu_count() or 1)))
-    from sftkit.models import quiet_transformers
+    from sftkit.models.classifiers import quiet_transformers
 
     engine, packing, grouped = RUNS[name]
     data = load_data(data_name, n_train)
@@ -135,7 +135,7 @@ def main() -> None:
     if args.child:
         return child(args.child, args.data, args.train, args.precision)
 
-    from sftkit.causal_lm import smollm2_folder
+    from sftkit.models.causal_lm import smollm2_folder
 
     smollm2_folder()  # build the cached fp32 copy once, outside the timed runs
     results = {}

@@ -28,7 +28,7 @@ SETTINGS = {"lr": 5e-5, "batch_size": 32, "eval_batch_size": 64, "epochs": 1.0, 
 
 def load_split(n_train: int):
     from sftkit.api import stratified_subset
-    from sftkit.assets import load_dataset
+    from sftkit.data.zoo import load_dataset
 
     data = load_dataset("rotten_tomatoes")
     data["train"] = stratified_subset(data["train"], n_train, SETTINGS["seed"])

@@ -13,7 +13,7 @@ import time
 
 from sftkit import TrainConfig, Trainer, load_classifier
 from sftkit.api import stratified_subset
-from sftkit.assets import load_dataset
+from sftkit.data.zoo import load_dataset
 
 VARIANTS = {"fp32": {}, "bf16": {"precision": "bf16"}, "fp32 + compile": {"compile": True}}
 

@@ -21,7 +21,7 @@ from bench_monitor import toy_split
 from common import overhead_args
 
 import sftkit
-from sftkit.trackers import Tracker
+from sftkit.training.trackers import Tracker
 
 
 def run(config: sftkit.TrainConfig, data: hf_datasets.DatasetDict) -> tuple[float, float, float]:

@@ -19,15 +19,15 @@ import warnings
 from typing import Any
 
 import torch
-
 from common import matmul_flops, training_flops
+
 from sftkit import TrainConfig, Trainer, load_classifier
-from sftkit.trainer import pick_device
+from sftkit.training.trainer import pick_device
 
 
 def classification(args: argparse.Namespace, device: torch.device) -> tuple[Trainer, Any]:
     from sftkit.api import stratified_subset
-    from sftkit.assets import load_dataset
+    from sftkit.data.zoo import load_dataset
 
     data = load_dataset("rotten_tomatoes")
     if args.train < len(data["train"]):
@@ -39,9 +39,9 @@ def classification(args: argparse.Namespace, device: torch.device) -> tuple[Trai
 
 
 def chat(args: argparse.Namespace, device: torch.device) -> tuple[Trainer, Any]:
-    from sftkit.causal_lm import load_causal_lm
-    from sftkit.chat_data import load_chat_data
     from sftkit.config import chat_config
+    from sftkit.data.conversations import load_chat_data
+    from sftkit.models.causal_lm import load_causal_lm
 
     data = load_chat_data("chitchat_exchanges")
     if args.train < len(data["train"]):

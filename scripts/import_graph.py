@@ -1,6 +1,6 @@
 """Print the import graph of sftkit/ and widgets/, its import circles and private names imported across modules.
 
-    .venv/bin/python scripts/import_graph.py            # the circles and private imports; exit status 1 if any
+    .venv/bin/python scripts/import_graph.py            # circles, private imports, upward imports; exit 1 if any
     .venv/bin/python scripts/import_graph.py --edges    # every edge as well
 
 The graph is read from the source with `ast`, not by importing: every `import` and `from ... import`
@@ -55,7 +55,7 @@ def _absolute(importer: str, is_package: bool, module: str | None, level: int) -
 
 
 def _owning_module(name: str, modules: dict[str, Path]) -> str | None:
-    """`sftkit.data.column` names the module `sftkit.data`: the longest prefix that is a project module."""
+    """`sftkit.data.files.column` names the module `sftkit.data.files`: the longest prefix that is a project module."""
     parts = name.split(".")
     for end in range(len(parts), 0, -1):
         candidate = ".".join(parts[:end])
@@ -177,6 +177,49 @@ def private_imports(modules: dict[str, Path] | None = None) -> list[Import]:
             if imp.name and imp.name.startswith("_") and not imp.name.startswith("__") and imp.source != module]
 
 
+# The layers, lowest first: a module imports only from its own layer or the layers below it. A package
+# named here stands for every module inside it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("sftkit.errors", "sftkit.folders"),                       # what every layer may use
+    ("sftkit.data",),                                           # files, splits, the zoo, batches
+    ("sftkit.models",),                                         # encoders, causal LMs, LoRA
+    ("sftkit.tasks",),                                          # the Task protocol, the tasks, the registry
+    ("sftkit.config",),                                         # TrainConfig, checked against the registry
+    ("sftkit.training",),                                       # the loop, callbacks, checkpoints, trackers
+    ("sftkit", "sftkit.api", "sftkit.baseline", "sftkit.runs", "sftkit.cli", "sftkit.exercises"),  # the surface
+    ("widgets",),                                               # Jupyter: widgets and the lab extension's server
+)
+
+
+# The one arrow up: `sftkit report --notebook/--html` writes a report notebook through widgets.report,
+# imported inside that command only, after checking the notebooks extra is installed.
+ALLOWED_UPWARD = {("sftkit.cli", "widgets.report")}
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the longest entry that is the module or a package holding it."""
+    best, depth = -1, -1
+    for index, members in enumerate(LAYERS):
+        for member in members:
+            if (module == member or module.startswith(member + ".")) and member.count(".") > depth:
+                best, depth = index, member.count(".")
+    if best < 0:
+        raise ValueError(f"{module} is in no layer of scripts/import_graph.py's LAYERS")
+    return best
+
+
+def upward_imports(modules: dict[str, Path] | None = None) -> list[Import]:
+    """Imports from a lower layer into a higher one: arrows against the architecture."""
+    modules = modules if modules is not None else project_modules()
+    return [imp for module in modules for imp in imports_of(module, modules)
+            if layer_of(imp.source) > layer_of(imp.importer) and (imp.importer, imp.source) not in ALLOWED_UPWARD]
+
+
+def format_upward(imp: Import) -> str:
+    return (f"{imp.importer} (line {imp.line}, layer {layer_of(imp.importer)}) imports {imp.source} "
+            f"(layer {layer_of(imp.source)})")
+
+
 def format_cycle(cycle: list[str]) -> str:
     return " -> ".join(cycle)
 
@@ -204,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"private names imported across modules: {len(private) or 'none'}")
     for imp in private:
         print(f"  {format_private(imp)}")
-    return 1 if circles or private else 0
+    upward = upward_imports(modules)
+    print(f"imports from a lower layer into a higher one: {len(upward) or 'none'}")
+    for imp in upward:
+        print(f"  {format_upward(imp)}")
+    return 1 if circles or private or upward else 0
 
 
 if __name__ == "__main__":

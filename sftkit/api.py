@@ -6,26 +6,29 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import datasets as hf_datasets
 import numpy as np
 import torch
 
-from sftkit.checkpoint import checkpoint_dir, discard_checkpoint
 from sftkit.config import TrainConfig, tracker_names
-from sftkit.data import column
-from sftkit.distributed import Distributed, is_sharded, local_parameter_count, unshard
+from sftkit.data.files import column
+from sftkit.data.splits import stratified_subset  # noqa: F401  (re-exported: sftkit.api.stratified_subset)
 from sftkit.errors import ConfigError, DataError
-from sftkit.events import Callback
-from sftkit.metrics import EvalResult
-from sftkit.models import load_trained
-from sftkit.registry import check_model_labels, task_spec
-from sftkit.splits import stratified_subset  # noqa: F401  (sftkit.api.stratified_subset, as before)
+from sftkit.models.classifiers import load_trained
 from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run, saved_run_config
-from sftkit.tasks import predict_labels
-from sftkit.trackers import Tracker, trackers_for
-from sftkit.trainer import Trainer, pick_device
+from sftkit.tasks.classification import predict_labels
+from sftkit.tasks.metrics import EvalResult
+from sftkit.tasks.registry import check_model_labels, task_spec
+from sftkit.training.checkpoint import checkpoint_dir, discard_checkpoint
+from sftkit.training.distributed import Distributed, is_sharded, local_parameter_count, unshard
+from sftkit.training.events import Callback
+from sftkit.training.trackers import Tracker, trackers_for
+from sftkit.training.trainer import Trainer, pick_device
+
+if TYPE_CHECKING:
+    from sftkit.baseline import TfidfScore
 
 
 @dataclass
@@ -33,7 +36,7 @@ class RunResult:
     """What `train` returns: the trainer (model, state, history), the test evaluation and the run folder."""
 
     trainer: Trainer
-    test: Any  # EvalResult for classification, sftkit.chat.ChatEvalResult for chat
+    test: Any  # EvalResult for classification, sftkit.tasks.chat.ChatEvalResult for chat
     validation: Any
     metrics: dict[str, Any]
     folder: Path | None
@@ -109,7 +112,7 @@ def train(config: TrainConfig | None = None, *, callbacks: Iterable[Callback] = 
     keep_model = config.save_model if save is None else save
     try:
         if keep_model and config.lora_r:  # the saved model is plain transformers: adapters folded into the weights
-            from sftkit.lora import merge_lora
+            from sftkit.models.lora import merge_lora
 
             trainer.model = merge_lora(trainer.model)
         evaluation = _evaluation_record(test, trainer, data, config)
@@ -196,12 +199,13 @@ def load_model_for(config: TrainConfig, labels: list[str]) -> tuple[torch.nn.Mod
     return task_spec(config.task).load_model(config, labels)
 
 
-def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> float:
-    """Test accuracy of TF-IDF (word 1-2 grams) + logistic regression trained on the same train split
-    (sftkit.baseline; `train()` records it with macro F1 and a verdict in metrics.json)."""
-    from sftkit.baseline import tfidf_accuracy
+def tfidf_baseline(data: hf_datasets.DatasetDict, split: str = "test") -> TfidfScore:
+    """The accuracy on `split` of TF-IDF (word 1-2 grams) + logistic regression trained on the same train
+    split: a number, that also carries its macro F1, per-row predictions and probabilities, the fitted
+    pipeline and its weight count (sftkit.baseline.TfidfScore). `train()` records it with a verdict."""
+    from sftkit.baseline import tfidf_score
 
-    return tfidf_accuracy(data, split)
+    return tfidf_score(data, split)
 
 
 def _fit_baseline(trainer: Trainer, data: hf_datasets.DatasetDict) -> Any:
@@ -260,12 +264,26 @@ def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset | None
 
 
 def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokenizer: Any = None,
-            max_length: int = 128, batch_size: int = 64) -> list[dict[str, Any]]:
-    """Label, confidence and per-class probabilities for raw texts, in their order."""
+            max_length: int | None = None, batch_size: int = 64) -> list[dict[str, Any]]:
+    """Predictions for raw texts, in their order, as the model's task makes them.
+
+    A run folder (or its model/) is read with its task, as `sftkit predict` reads it: a classifier gives each
+    text's label, confidence and per-class probabilities; a token classifier its tagged entities; a chat model
+    its reply. An in-memory model is a classifier (pass its tokenizer). `max_length` defaults to 128 for a
+    classifier and to the run's own for the other tasks.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
     if isinstance(model, (str, Path)):
+        config = saved_run_config(model)
+        if config.task != "classification":
+            spec = task_spec(config.task)
+            if spec.predict is None:
+                raise ConfigError(f"task {spec.name} has no predict: its TaskSpec gives none")
+            loaded, tokenizer = spec.load_trained(config.model, config)
+            settings = {"max_length": max_length or config.max_length, "eval_batch_size": batch_size}
+            return spec.predict(loaded, tokenizer, list(texts), config.with_overrides(settings))
         model, tokenizer = load_trained(str(model))
     if tokenizer is None:
         raise ValueError("predict: pass the tokenizer along with an in-memory model")
-    if isinstance(texts, str):
-        texts = [texts]
-    return predict_labels(model, tokenizer, list(texts), max_length=max_length, batch_size=batch_size)
+    return predict_labels(model, tokenizer, list(texts), max_length=max_length or 128, batch_size=batch_size)

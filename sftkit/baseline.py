@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import datasets as hf_datasets
 
     from sftkit.config import TrainConfig
-    from sftkit.data import Encoded
+    from sftkit.data.batches import Encoded
 
 METHOD = "TF-IDF + logistic regression"
 DETAILS = "word 1-2 grams, sublinear tf, fitted on the run's train split"
@@ -75,7 +75,7 @@ def _fit(texts: Sequence[str], labels: Sequence[int]) -> Any:
 
 
 def _texts_and_labels(data: hf_datasets.DatasetDict, split: str) -> tuple[list[str], np.ndarray]:
-    from sftkit.data import column
+    from sftkit.data.files import column
     from sftkit.errors import DataError
 
     if split not in data:
@@ -83,11 +83,62 @@ def _texts_and_labels(data: hf_datasets.DatasetDict, split: str) -> tuple[list[s
     return column(data[split], "text"), np.asarray(column(data[split], "label"))
 
 
-def tfidf_accuracy(data: hf_datasets.DatasetDict, split: str = "test") -> float:
-    """Accuracy on `split` of TF-IDF (word 1-2 grams) + logistic regression fitted on the train split."""
+class TfidfScore(float):
+    """A TF-IDF baseline's accuracy on one split, with what produced it.
+
+    The value is the accuracy itself, so it prints, compares and subtracts as a number; the rest is there
+    so that a notebook never refits the baseline to look inside it:
+
+        score.accuracy, score.macro_f1       on `score.split`
+        score.predictions, score.probabilities, score.labels    per row of the split, in row order
+        score.pipeline                       the fitted scikit-learn pipeline (TfidfVectorizer, LogisticRegression)
+        score.n_weights                      its trained weights (coefficients and intercepts)
+        score.predict(texts)                 label ids for new texts
+    """
+
+    split: str
+    macro_f1: float
+    predictions: np.ndarray
+    probabilities: np.ndarray
+    labels: np.ndarray
+    pipeline: Any
+
+    def __new__(cls, pipeline: Any, texts: Sequence[str], labels: np.ndarray, split: str,
+                n_classes: int) -> TfidfScore:
+        from sklearn.metrics import accuracy_score, f1_score
+
+        predictions = pipeline.predict(list(texts))
+        score = super().__new__(cls, float(accuracy_score(labels, predictions)) if len(labels) else 0.0)
+        score.split, score.pipeline, score.labels, score.predictions = split, pipeline, labels, predictions
+        score.probabilities = pipeline.predict_proba(list(texts))
+        # Every class counts in the macro mean, as in sftkit.tasks.metrics (a class never predicted scores 0).
+        score.macro_f1 = float(f1_score(labels, predictions, labels=list(range(n_classes)), average="macro",
+                                        zero_division=0))
+        return score
+
+    @property
+    def accuracy(self) -> float:
+        return float(self)
+
+    @property
+    def n_weights(self) -> int:
+        classifier = self.pipeline[-1]
+        return int(classifier.coef_.size + classifier.intercept_.size)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.pipeline.predict(list(texts))
+
+
+def tfidf_score(data: hf_datasets.DatasetDict, split: str = "test") -> TfidfScore:
+    """TF-IDF (word 1-2 grams) + logistic regression fitted on the train split, scored on `split`."""
     model = _fit(*_texts_and_labels(data, "train"))
     texts, labels = _texts_and_labels(data, split)
-    return float((model.predict(texts) == labels).mean())
+    return TfidfScore(model, texts, labels, split, _n_classes(data, labels))
+
+
+def _n_classes(data: hf_datasets.DatasetDict, labels: np.ndarray) -> int:
+    feature = data["train"].features["label"]
+    return len(feature.names) if hasattr(feature, "names") else int(labels.max()) + 1
 
 
 def fit_baseline(data: hf_datasets.DatasetDict) -> Baseline:
@@ -102,14 +153,13 @@ def fit_baseline(data: hf_datasets.DatasetDict) -> Baseline:
         raise DataError(f"the train split holds one class only ({labels[0] if len(labels) else 'none'}): "
                         "no baseline can be fitted")
     model = _fit(texts, labels)
-    n_classes = len(data["train"].features["label"].names) if hasattr(data["train"].features["label"], "names") \
-        else int(labels.max()) + 1
+    n_classes = _n_classes(data, labels)
     scores: dict[str, tuple[float, float] | None] = {"test": None, "validation": None}
     for split in scores:
         if split in data:
             split_texts, split_labels = _texts_and_labels(data, split)
             predicted = model.predict(split_texts)
-            # Every class counts in the macro mean, as in sftkit.metrics (a class never predicted scores 0).
+            # Every class counts in the macro mean, as in sftkit.tasks.metrics (a class never predicted scores 0).
             scores[split] = (float(accuracy_score(split_labels, predicted)),
                              float(f1_score(split_labels, predicted, labels=list(range(n_classes)), average="macro",
                                             zero_division=0)))

@@ -134,7 +134,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from sftkit.api import train
-    from sftkit.callbacks import close_callbacks, console_callback
+    from sftkit.training.callbacks import close_callbacks, console_callback
 
     config = _config(args)
     callbacks = console_callback(args.quiet)
@@ -158,7 +158,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from sftkit.api import train
-    from sftkit.callbacks import close_callbacks, console_callback
+    from sftkit.training.callbacks import close_callbacks, console_callback
 
     config = _config(args)
     started = time.perf_counter()
@@ -225,8 +225,8 @@ def _eval(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     """One JSON line per text, as the run's task predicts: a label, the tagged entities, or a reply."""
     from sftkit.errors import ConfigError
-    from sftkit.registry import task_spec
     from sftkit.runs import saved_run_config
+    from sftkit.tasks.registry import task_spec
 
     config = saved_run_config(args.model)
     spec = task_spec(config.task)
@@ -240,8 +240,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from sftkit.causal_lm import load_causal_lm
-    from sftkit.chat import generate
+    from sftkit.models.causal_lm import load_causal_lm
+    from sftkit.tasks.chat import generate
 
     folder = Path(args.model)
     name = str(folder / "model") if (folder / "model").is_dir() else args.model

@@ -32,7 +32,7 @@ class TrainConfig:
     """The settings of one fine-tuning run. Defaults are the README's demo."""
 
     # What to train on.
-    # Choices come from the task registry (sftkit.registry), so a registered task is a valid value.
+    # Choices come from the task registry (sftkit.tasks.registry), so a registered task is a valid value.
     task: str = _setting("classification", "classification (a label per text), tokens (a tag per word: named "
                          "entities) or chat (instruction SFT of a causal LM); or a task added with register_task",
                          group="data")
@@ -128,7 +128,7 @@ class TrainConfig:
     @property
     def best_metric(self) -> str:
         """The metric that picks the best model: metric_for_best, with auto resolved by the task."""
-        from sftkit.registry import task_spec
+        from sftkit.tasks.registry import task_spec
 
         return task_spec(self.task).metric_for_best if self.metric_for_best == "auto" else self.metric_for_best
 
@@ -189,6 +189,22 @@ class TrainConfig:
             values[HF_NAMES.get(key, key)] = value
         return TrainConfig.from_dict(values, source="--set")
 
+    @classmethod
+    def for_task(cls, task: str, **settings: Any) -> TrainConfig:
+        """A config for `task` from the task's own defaults (made_ner for tokens; SmolLM2 on the made
+        instructions for chat), then `settings`."""
+        from sftkit.tasks.registry import task_spec
+
+        return cls.from_dict({**task_spec(task).defaults, "task": task, **settings}, source="for_task")
+
+    def switch_task(self, task: str) -> TrainConfig:
+        """This config for another task: the settings either task's defaults name move to the new task's
+        values (or back to TrainConfig's defaults); every other setting is kept."""
+        from sftkit.tasks.registry import task_spec
+
+        old, new = task_spec(self.task).defaults, task_spec(task).defaults
+        return self.with_overrides({"task": task, **{k: new.get(k, DEFAULTS[k]) for k in {*old, *new}}})
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -215,7 +231,7 @@ class TrainConfig:
 def field_info() -> list[dict[str, Any]]:
     """Each setting's name, type, default, help, bounds, choices and group, in declaration order."""
     info = []
-    from sftkit.registry import TASKS
+    from sftkit.tasks.registry import TASKS
 
     # Read at call time: tasks registered after import are choices too.
     dynamic = {"task": {"choices": tuple(TASKS),
@@ -234,7 +250,7 @@ def validate(config: TrainConfig) -> None:
     the field."""
     for f in dataclasses.fields(config):
         _check_value(f, getattr(config, f.name))
-    from sftkit.assets import model_name_problem
+    from sftkit.data.zoo import model_name_problem
 
     problem = model_name_problem(config.model)
     if problem:  # a typo is refused before any work starts
@@ -294,7 +310,7 @@ def _check_value(f: dataclasses.Field, value: Any) -> None:
 def _check_task(config: TrainConfig) -> None:
     """The task must be registered, metric_for_best one of its metrics, and the zoo's models and datasets
     of the right kind for it (its spec's check): a mix-up is named before any loading."""
-    from sftkit.registry import task_spec
+    from sftkit.tasks.registry import task_spec
 
     spec = task_spec(config.task)
     if config.metric_for_best != "auto" and config.metric_for_best not in spec.best_choices:
@@ -310,7 +326,7 @@ def tracker_names(report_to: str) -> list[str]:
 
 
 # Tracker name (as report_to spells it, and the extra that installs it) -> the module it needs. Kept here,
-# below sftkit.trackers, so that checking a setting never imports the trackers.
+# below sftkit.training.trackers, so that checking a setting never imports the trackers.
 TRACKERS: dict[str, str] = {"tensorboard": "tensorboard", "mlflow": "mlflow"}
 
 
@@ -339,10 +355,7 @@ def _check_lora() -> None:
 
 def chat_config(**settings: Any) -> TrainConfig:
     """A TrainConfig with defaults for instruction SFT of the zoo's SmolLM2 on the made instruction set."""
-    defaults: dict[str, Any] = {"task": "chat", "model": "smollm2", "dataset": "made_instructions", "max_length": 256,
-                                "batch_size": 8, "epochs": 1.0, "lr": 5e-5, "warmup_ratio": 0.03,
-                                "eval_batch_size": 8}
-    return TrainConfig(**{**defaults, **settings})
+    return TrainConfig.for_task("chat", **settings)
 
 
 # --- helpers ---------------------------------------------------------------------------

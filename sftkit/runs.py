@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from sftkit.config import DEFAULTS, TrainConfig
 from sftkit.errors import ConfigError, ModelError
-from sftkit.events import Callback, TrainerControl, TrainerState
 from sftkit.folders import FORBIDDEN_CHARACTERS, atomic_folder, check_run_name, owned, refuse_foreign, write_json
+from sftkit.training.events import Callback, TrainerControl, TrainerState
 
 if TYPE_CHECKING:
     import torch
@@ -176,7 +176,7 @@ def save_model(model: torch.nn.Module, tokenizer: Any, folder: str | Path,
     An existing folder is replaced only if it is a model folder sftkit wrote (it holds sftkit.json).
     """
     folder = Path(folder)
-    from sftkit.models import quiet_transformers
+    from sftkit.models.classifiers import quiet_transformers
 
     with atomic_folder(folder, MODEL_MARKER, "model folder") as tmp, quiet_transformers():
         model.save_pretrained(tmp, safe_serialization=True)
@@ -227,7 +227,7 @@ def read_status(folder: str | Path) -> dict[str, Any]:
 def load_run(folder: str | Path) -> dict[str, Any]:
     """A run folder's status, config, metrics (None until it ends), log history and evaluation (None if absent).
 
-    Not the model: see sftkit.models.load_trained. Folders written before run records existed
+    Not the model: see sftkit.models.classifiers.load_trained. Folders written before run records existed
     (metrics.json and config.json, no record) load too, as completed runs.
     """
     folder = Path(folder)
@@ -434,7 +434,7 @@ def saved_run_config(path: str | Path) -> TrainConfig:
 
 def main_metric(task: str | None) -> str:
     """A task's headline metric; accuracy for a task not registered in this process (an older run)."""
-    from sftkit.registry import TASKS
+    from sftkit.tasks.registry import TASKS
 
     spec = TASKS.get(task or "classification")
     return spec.main_metric if spec else "accuracy"
@@ -442,7 +442,7 @@ def main_metric(task: str | None) -> str:
 
 def _table_metrics(task: str | None) -> tuple[str, ...]:
     """The test metrics a run list shows for a task: its headline first, then its other metrics."""
-    from sftkit.registry import TASKS
+    from sftkit.tasks.registry import TASKS
 
     spec = TASKS.get(task or "classification")
     return tuple(dict.fromkeys((spec.main_metric, *spec.metrics))) if spec else ("accuracy", "macro_f1")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datasets as hf_datasets
 import pytest
+from toy_data import make_split
 
 from sftkit.config import TrainConfig
-from toy_data import make_split
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 import datasets as hf_datasets
 
-from sftkit.models import tiny_classifier
+from sftkit.models.classifiers import tiny_classifier
 
 
 def write_project(root, data: hf_datasets.DatasetDict, *, dropout: float = 0.1):

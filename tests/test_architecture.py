@@ -21,9 +21,7 @@ import_graph = sys.modules["import_graph"] = importlib.util.module_from_spec(_sp
 _spec.loader.exec_module(import_graph)
 
 JUPYTER = ("ipywidgets", "anywidget", "IPython", "ipykernel", "jupyter")  # `jupyter` also stands for jupyter_*
-# The engine's one arrow up into widgets/: `sftkit report --notebook/--html` writes a report notebook,
-# imported inside that command only, after checking the notebooks extra is installed.
-ENGINE_TO_WIDGETS = {("sftkit.cli", "widgets.report")}
+ENGINE_TO_WIDGETS = import_graph.ALLOWED_UPWARD
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +55,32 @@ def test_the_graph_sees_every_kind_of_import(tmp_path):
 
 def test_no_import_circles(modules):
     graph = import_graph.import_graph(modules)
-    assert {"sftkit.assets", "sftkit.data", "widgets.monitor"} <= set(graph)
+    assert {"sftkit.data.zoo", "sftkit.data", "widgets.monitor"} <= set(graph)
     circles = import_graph.cycles(graph)
     assert not circles, "import circles:\n" + "\n".join(import_graph.format_cycle(c) for c in circles)
+
+
+def test_every_import_points_down_the_layers(modules):
+    """data < models < tasks < config < training < the surface < widgets: each module imports only from its own
+    layer or below, so a layer can be read, tested and replaced without the ones above it."""
+    assert all(import_graph.layer_of(name) >= 0 for name in modules)
+    upward = import_graph.upward_imports(modules)
+    assert not upward, "\n".join(import_graph.format_upward(imp) for imp in upward)
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path):
+    """The check can fail: a data module that imports the trainer is reported; the trainer importing data is not."""
+    for folder in ("sftkit/data", "sftkit/training"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "sftkit" / "__init__.py").write_text("")
+    (tmp_path / "sftkit/data/zoo.py").write_text("def f():\n    from sftkit.training.trainer import Trainer\n")
+    (tmp_path / "sftkit/training/trainer.py").write_text("from sftkit.data import zoo\nclass Trainer: ...\n")
+    found = import_graph.project_modules(tmp_path, ("sftkit",))
+    assert [import_graph.format_upward(imp) for imp in import_graph.upward_imports(found)] == [
+        "sftkit.data.zoo (line 2, layer 1) imports sftkit.training.trainer (layer 5)"]
+    with pytest.raises(ValueError, match="no layer"):
+        import_graph.layer_of("elsewhere.module")
 
 
 def test_no_private_names_imported_across_modules(modules):

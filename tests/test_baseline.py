@@ -9,6 +9,7 @@ import random
 import shlex
 
 import datasets as hf_datasets
+import numpy as np
 import pytest
 from toy_data import make_texts
 
@@ -226,3 +227,23 @@ def test_chat_runs_and_baseline_off_record_none(tmp_path, toy_data, tiny_config)
         assert not [k for k in result.metrics if k.startswith("baseline")]
         assert result.trainer.state.references == {}
     assert "baseline" not in json.dumps(json.loads((chat.folder / "metrics.json").read_text()))
+
+
+def test_tfidf_baseline_is_a_number_that_carries_what_made_it(toy_data):
+    """Notebooks read predictions, probabilities and the weight count from the result instead of refitting."""
+    from sklearn.metrics import f1_score
+
+    from sftkit.baseline import fit_baseline
+
+    score = tfidf_baseline(toy_data)
+    labels = np.asarray(toy_data["test"]["label"][:])
+    assert score == score.accuracy == float((score.predictions == labels).mean())  # the number is the accuracy
+    assert f"{score:.3f}" == f"{score.accuracy:.3f}" and score - score.accuracy == 0.0
+    assert score.macro_f1 == fit_baseline(toy_data).test_macro_f1 == f1_score(labels, score.predictions,
+                                                                              average="macro")
+    assert score.probabilities.shape == (len(labels), 2)
+    assert np.allclose(score.probabilities.sum(1), 1) and (score.probabilities.argmax(1) == score.predictions).all()
+    vocabulary = score.pipeline[0].vocabulary_
+    assert score.n_weights == len(vocabulary) + 1  # binary: one coefficient per n-gram, one intercept
+    assert (score.predict(toy_data["test"]["text"][:]) == score.predictions).all()
+    assert tfidf_baseline(toy_data, "validation").split == "validation"

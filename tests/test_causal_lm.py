@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from sftkit import causal_lm
-from sftkit.assets import model_name_problem
-from sftkit.causal_lm import COMPLETE_MARKER, load_causal_lm, smollm2_folder, tiny_causal_lm
+from sftkit.data.zoo import model_name_problem
 from sftkit.errors import ConfigError, ModelError
+from sftkit.models import causal_lm
+from sftkit.models.causal_lm import COMPLETE_MARKER, load_causal_lm, smollm2_folder, tiny_causal_lm
 
 PAIR = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 

@@ -9,12 +9,12 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from sftkit import ConfigError, DataError, ModelError, TrainConfig, cli, compare_runs, list_runs, train
-from sftkit.causal_lm import tiny_causal_lm
-from sftkit.chat import ChatCollator, ChatTask, encode_chats, first_fit_decreasing, generate
-from sftkit.chat_data import load_chat_data, made_instructions
 from sftkit.config import chat_config
-from sftkit.lora import apply_lora, merge_lora, parameter_counts
-from sftkit.masks import HostMasks
+from sftkit.data.conversations import load_chat_data, made_instructions
+from sftkit.data.masks import HostMasks
+from sftkit.models.causal_lm import tiny_causal_lm
+from sftkit.models.lora import apply_lora, merge_lora, parameter_counts
+from sftkit.tasks.chat import ChatCollator, ChatTask, encode_chats, first_fit_decreasing, generate
 
 CONVERSATION = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
                 {"role": "user", "content": "Again?"}, {"role": "assistant", "content": "Yes, again."}]
@@ -72,7 +72,7 @@ def test_packed_loss_equals_unpacked_loss(tiny_lm, instructions):
         # Control: the same packed rows without restarted positions let conversations see each other.
         leaky = {k: v for k, v in packed.items() if k != "position_ids"}
         loss_leaky = task.loss(model, leaky)
-        # The masks the training loop makes on the host (sftkit.masks) give the same losses.
+        # The masks the training loop makes on the host (sftkit.data.masks) give the same losses.
         host_packed = task.loss(model, HostMasks(ChatCollator(enc, packing=True), causal=True)(rows))
         host_unpacked = task.loss(model, HostMasks(ChatCollator(enc), causal=True)(rows))
     assert abs(loss_packed.item() - loss_unpacked.item()) < 1e-5
@@ -150,7 +150,7 @@ def test_packing_trains_on_the_same_loss_curve(tmp_path, instructions):
 
 def test_lora_trains_adapters_only_and_merges(tmp_path, instructions):
     model, tok = tiny_causal_lm(seed=0)
-    wrapped = apply_lora(model, r=4, alpha=8, dropout=0.0, targets="q_proj,v_proj", task="chat")
+    wrapped = apply_lora(model, r=4, alpha=8, dropout=0.0, targets="q_proj,v_proj", task_type="CAUSAL_LM")
     counts = parameter_counts(wrapped)
     assert 0 < counts["trainable"] < 0.05 * counts["total"]
     with torch.no_grad():  # give B non-zero values: a fresh adapter is the identity

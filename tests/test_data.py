@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sftkit.assets import load_dataset
-from sftkit.data import Collator, encode, length_grouped_batches, padding_fraction, random_batches
+from sftkit.data.batches import Collator, encode, length_grouped_batches, padding_fraction, random_batches
+from sftkit.data.zoo import load_dataset
 from sftkit.errors import DataError
-from sftkit.models import tiny_classifier
+from sftkit.models.classifiers import tiny_classifier
 
 
 @pytest.fixture(scope="module")

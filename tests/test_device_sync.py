@@ -19,13 +19,13 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from sftkit import TrainConfig, Trainer
-from sftkit.causal_lm import tiny_causal_lm
-from sftkit.chat import ChatTask
-from sftkit.chat_data import made_instructions
-from sftkit.lora import apply_lora
-from sftkit.made_data import NER_TAGS, made_ner
-from sftkit.models import tiny_classifier
-from sftkit.token_classification import TokenClassificationTask, tiny_token_classifier
+from sftkit.data.conversations import made_instructions
+from sftkit.data.made import NER_TAGS, made_ner
+from sftkit.models.causal_lm import tiny_causal_lm
+from sftkit.models.classifiers import tiny_classifier
+from sftkit.models.lora import apply_lora
+from sftkit.tasks.chat import ChatTask
+from sftkit.tasks.tokens import TokenClassificationTask, tiny_token_classifier
 
 aten = torch.ops.aten
 READS_A_VALUE = {aten._local_scalar_dense.default, aten.is_nonzero.default, aten.equal.default}
@@ -107,7 +107,7 @@ def test_chat_step_never_syncs(packing, lora):
     data = made_instructions(96)
     model, tokenizer = tiny_causal_lm(seed=0)
     if lora:
-        model = apply_lora(model, r=4, alpha=8, dropout=0.0, task="chat")
+        model = apply_lora(model, r=4, alpha=8, dropout=0.0, task_type="CAUSAL_LM")
     config = settings(model="tiny-lm", dataset="made_instructions", task="chat", batch_size=8, packing=packing)
     trainer = Trainer(model, tokenizer, config, data, task=ChatTask(data, packing=packing))
     syncs = fit_watched(trainer)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from project_files import write_project
 
 SCRIPT = Path(__file__).parent / "scripts" / "train_with_monitor.py"
@@ -151,8 +150,8 @@ def test_killed_run_resumes_to_the_same_metrics(setup, sharding):
     run = setup / f"{sharding}_killed" / "run"
     assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "config.json", "log_history.json",
                                                      "sftkit-run.json"]
-    from sftkit.checkpoint import load_checkpoint
     from sftkit.runs import read_status
+    from sftkit.training.checkpoint import load_checkpoint
 
     assert read_status(run)["status"] == "failed"  # rank 0's process is gone: the record cannot claim "running"
 

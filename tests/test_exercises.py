@@ -16,10 +16,9 @@ import torch
 
 import sftkit
 from sftkit import TrainConfig
-from sftkit.exercises import Feedback, Question, core
-from sftkit.exercises import ch04
+from sftkit.exercises import Feedback, Question, ch04, core
 
-CHAPTERS = [f"ch0{n}" for n in range(1, 10)]
+CHAPTERS = [f"ch{n:02d}" for n in range(1, 11)]
 BASE = TrainConfig(model="minilm", max_train_samples=800, epochs=1, batch_size=16, lr=1.5e-4, eval_strategy="no",
                    save_model=False)
 
@@ -73,6 +72,18 @@ def half_zero(shape=(8, 8)) -> np.ndarray:
     return weights
 
 
+class RecurrentLayer(torch.nn.Module):
+    """Chapter 5's LSTM layer as the dropout check sees it: Keras' two dropout rates as attributes."""
+
+    def __init__(self, dropout: float, recurrent_dropout: float) -> None:
+        super().__init__()
+        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+
+
+def keras_lstm(dropout: float, recurrent_dropout: float) -> torch.nn.Sequential:
+    return torch.nn.Sequential(torch.nn.Embedding(10, 4), RecurrentLayer(dropout, recurrent_dropout))
+
+
 FEED_FORWARD = [f"bert.encoder.layer.{i}.{part}.dense" for i in range(6) for part in ("intermediate", "output")]
 
 
@@ -94,6 +105,14 @@ def chapter4_batch_by_hand() -> np.ndarray:
     delta2 = ((y_hat - y) * y_hat * (1 - y_hat))[:, None]
     delta1 = (delta2 @ W2) * a1 * (1 - a1)
     return delta1.T @ X
+
+
+def chapter4_hidden_error_by_hand() -> np.ndarray:
+    """δ₁ = (W2ᵀ δ₂) ⊙ σ'(z₁) with cross-entropy (δ₂ = ŷ − y) and y = 0, with numpy (independent of autograd)."""
+    W1, b1, W2, b2 = (np.array(v) for v in (ch04.W1, ch04.B1, ch04.W2, ch04.B2))
+    a1 = 1 / (1 + np.exp(-(W1 @ np.array(ch04.X) + b1)))
+    y_hat = 1 / (1 + np.exp(-(W2 @ a1 + b2)))
+    return (W2.T @ (y_hat - 0.0)) * a1 * (1 - a1)
 
 
 LABEL_ZERO = ch04.gradients([ch04.X], [0.0])
@@ -144,11 +163,14 @@ CASES = {
                    ch04.gradients([ch04.BATCH_X[0]], [ch04.BATCH_Y[0]])["W1"]]),
     ("ch04", 5): ("b", ["a", "c", "d"]),
     ("ch04", 6): (seeded_gradients(torch.float64), [LABEL_ONE]),
+    ("ch04", 7): (chapter4_hidden_error_by_hand(),
+                  [*ch04.hidden_error_variants().values(), -chapter4_hidden_error_by_hand(), [0.1, 0.2]]),
     ("ch05", 1): (metrics(0.6, train_examples=3366), [metrics(0.562, train_examples=800)]),
-    ("ch05", 2): (torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Dropout(0.5)),
-                  [torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Dropout(0.1)), torch.nn.Embedding(10, 4)]),
+    ("ch05", 2): (keras_lstm(0.5, 0.5), [keras_lstm(0.2, 0.2), keras_lstm(0.5, 0.2),
+                                         torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Dropout(0.5)),
+                                         "model"]),
     ("ch05", 3): (SimpleNamespace(weight=SimpleNamespace(shape=(30522, 384))),
-                  [SimpleNamespace(weight=SimpleNamespace(shape=(5000, 128)))]),
+                  [SimpleNamespace(weight=SimpleNamespace(shape=(10000, 64)))]),
     ("ch05", 4): ("a", ["b", "c"]),
     ("ch05", 5): ({"wrong_label": 4, "sarcasm": 3, "mixed": 8, "model_error": 5},
                   [{"wrong_label": 4, "sarcasm": 3, "mixed": 8, "model_error": 4}, {"label": 20},
@@ -192,6 +214,19 @@ CASES = {
     ("ch09", 5): (TrainConfig(max_train_samples=2000, epochs=50, batch_size=16, lr=1e-3),
                   [TrainConfig(max_train_samples=2000, epochs=5, batch_size=16, lr=1e-3),
                    TrainConfig(max_train_samples=2000, epochs=50, batch_size=16, lr=1.5e-4)]),
+    ("ch10", 1): ("b", ["a", "c", "d", "LoRA"]),
+    ("ch10", 2): ({"hinton2015": 8, "loshchilov2019": "4", "wei2022": "ch06", "hochreiter1997": 5, "yosinski2014": 2},
+                  [{"hinton2015": 8, "loshchilov2019": 4, "wei2022": 6, "hochreiter1997": 5, "yosinski2014": 4},
+                   {"hinton2015": 8, "loshchilov2019": 4, "wei2022": 6, "hochreiter1997": 5},
+                   {"hinton2015": 10, "loshchilov2019": 4, "wei2022": 6, "hochreiter1997": 5, "yosinski2014": 2},
+                   {"hinton2015": 8, "loshchilov2019": 4, "wei2022": 6, "hochreiter1997": 5, "yosinski2014": 2,
+                    "vaswani2017": 2}, [8, 4, 6, 5, 2]]),
+    ("ch10", 3): ("b", ["a", "c"]),
+    ("ch10", 4): (["rcnn", "transformer", "ulmfit", "bert", "lora"],
+                  [["rcnn", "transformer", "bert", "ulmfit", "lora"], ["lora", "bert", "ulmfit", "transformer", "rcnn"],
+                   ["transformer", "rcnn", "ulmfit", "bert", "lora"], ["rcnn", "transformer", "ulmfit", "bert"],
+                   "rcnn transformer ulmfit bert lora"]),
+    ("ch10", 5): ("b", ["a", "c"]),
 }
 
 
@@ -214,7 +249,8 @@ def test_every_question_has_a_reference_and_a_wrong_answer():
     assert {(chapter, n) for chapter, n, _ in QUESTIONS} == set(CASES)
     # one question per exercise the chapters list
     assert {chapter: sum(1 for c, _, _ in QUESTIONS if c == chapter) for chapter in CHAPTERS} == {
-        "ch01": 5, "ch02": 6, "ch03": 5, "ch04": 6, "ch05": 5, "ch06": 6, "ch07": 5, "ch08": 7, "ch09": 5}
+        "ch01": 5, "ch02": 6, "ch03": 5, "ch04": 7, "ch05": 5, "ch06": 6, "ch07": 5, "ch08": 7, "ch09": 5,
+        "ch10": 5}
 
 
 @pytest.mark.parametrize(("chapter", "number", "question"), QUESTIONS, ids=IDS)
@@ -274,6 +310,12 @@ def test_a_wrong_sign_and_a_missing_batch_sum_name_what_is_off():
     single = ch04.gradients([ch04.BATCH_X[1]], [ch04.BATCH_Y[1]])["W1"]
     assert "sum over the batch is missing" in ch04.q4.check(single).message
     assert "mean over the batch" in ch04.q4.check(chapter4_batch_by_hand() / 2).message
+
+
+def test_the_source_hidden_layer_formula_is_named():
+    source = ch04.hidden_error_variants()["no_weights"]  # ∂CE/∂z′ ⊙ σ′(z), without W′
+    assert "leaves out W2" in ch04.q7.check(source).message
+    np.testing.assert_allclose(ch04.hidden_error(0.0), chapter4_hidden_error_by_hand(), atol=1e-12)
 
 
 def test_autograd_reference_matches_the_chapter_numbers():

@@ -248,3 +248,17 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+def test_the_run_view_commands_follow_the_runs_task() -> None:
+    """The commands under a run use its task's input, Auto class and pipeline (from the task registry)."""
+    from widgets.server.index import usage
+
+    tokens = {u["label"]: u["code"] for u in usage("runs/ner", "tokens", True)}
+    assert tokens["Predict"] == "sftkit predict --model runs/ner 'Ada Okafor joined Lumen Labs in Lisbon .'"
+    assert "AutoModelForTokenClassification.from_pretrained('runs/ner/model')" in tokens["transformers"]
+    assert "pipeline('token-classification'" in tokens["pipeline"]
+    chat = {u["label"]: u["code"] for u in usage("runs/chat", "chat", True)}
+    assert "AutoModelForCausalLM" in chat["transformers"] and "'text-generation'" in chat["pipeline"]
+    assert [u["label"] for u in usage("runs/x", "a-task-not-registered-here", True)] == ["Evaluate"]
+    assert usage("runs/x", "tokens", False) == []

@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
-from sftkit import masks
-from sftkit.masks import PLAIN_MASK_FAMILIES, HostMasks, host_masks_fit, is_causal, model_mask
+from sftkit.data import masks
+from sftkit.data.masks import PLAIN_MASK_FAMILIES, HostMasks, host_masks_fit, is_causal, model_mask
 
 CAUSAL = {"llama", "qwen2", "qwen3"}
 SIZES = dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,

@@ -1,7 +1,8 @@
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix as sk_confusion, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix as sk_confusion
 
-from sftkit.metrics import EvalResult, classification_metrics, confusion_matrix, most_confused, top_losses
+from sftkit.tasks.metrics import EvalResult, classification_metrics, confusion_matrix, most_confused, top_losses
 
 
 def test_metrics_match_scikit_learn():

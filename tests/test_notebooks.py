@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import prose_numbers
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,3 +102,43 @@ def test_notebook_passes_strict_nbval(notebook):
            str(notebook), "--rootdir", str(ROOT)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda nb: nb.stem)
+def test_numbers_in_the_prose_are_in_the_outputs(notebook):
+    """Prose and outputs stay together: a number the markdown quotes is one the chapter's outputs show, so a
+    re-run that moves a result fails here until the sentence quoting it is corrected (tests/prose_numbers.py)."""
+    missing = prose_numbers.unquoted(_cells(notebook), prose_numbers.CITED.get(notebook.stem, {}))
+    assert not missing, f"{notebook.name}: numbers in the prose that no output shows: " + ", ".join(
+        f"{written} (cell {index})" for index, written in missing)
+
+
+def test_the_prose_check_catches_a_stale_number():
+    code = {"cell_type": "code", "source": "", "outputs": [{"output_type": "stream", "text": "accuracy 0.7524\n"}]}
+
+    def markdown(text):
+        return {"cell_type": "markdown", "source": text}
+
+    assert prose_numbers.unquoted([code, markdown("It reaches 0.752 (75.2%).")], {}) == []
+    percent = {"cell_type": "code", "source": "", "outputs": [{"output_type": "stream", "text": "71.4% right\n"}]}
+    assert prose_numbers.unquoted([percent, markdown("71.4% of them")], {}) == []
+    assert prose_numbers.unquoted([code, markdown("It reaches 0.761.")], {}) == [(1, "0.761")]
+    assert prose_numbers.unquoted([code, markdown("At `lr=0.761` and 1.5e-4,\n> as the source has it, 0.9")], {}) == []
+    assert prose_numbers.unquoted([code, markdown("a 22.7 M-weight model")], {}) == [(1, "22.7 M")]
+
+
+def test_numbers_in_the_chapter_table_are_in_the_chapters():
+    """notebooks/README.md's row for a chapter quotes only numbers that chapter's outputs show."""
+    rows = [line for line in (ROOT / "notebooks" / "README.md").read_text().splitlines() if line.startswith("| [")]
+    stale = {}
+    for notebook in NOTEBOOKS:
+        row = next((r for r in rows if f"]({notebook.name})" in r), None)
+        assert row is not None, f"{notebook.name} has no row in notebooks/README.md"
+        description = row.split("|")[3]  # | chapter | run time | what it shows |
+        cells = _cells(notebook)
+        missing = [written for index, written in prose_numbers.unquoted(
+            [*cells, {"cell_type": "markdown", "source": description}], prose_numbers.CITED.get(notebook.stem, {}))
+            if index == len(cells)]  # the row's own numbers; the chapter's prose has its own test
+        if missing:
+            stale[notebook.name] = missing
+    assert not stale, f"notebooks/README.md quotes numbers its chapters do not show: {stale}"

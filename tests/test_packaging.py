@@ -2,9 +2,9 @@
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def test_lora_without_peft_is_refused_by_name_before_any_loading():
 def test_is_lora_needs_no_peft():
     """FSDP's unsharding asks is_lora of every model: a run without LoRA must not need peft installed."""
     code = ("import torch\n"
-            "from sftkit.lora import is_lora, merge_lora\n"
+            "from sftkit.models.lora import is_lora, merge_lora\n"
             "model = torch.nn.Linear(2, 2)\n"
             "assert is_lora(model) is False and merge_lora(model) is model\n"
             "print('ok')\n")
@@ -78,8 +78,8 @@ def test_is_lora_needs_no_peft():
 
 
 def test_is_lora_tells_a_peft_model(tmp_path):
-    from sftkit.lora import apply_lora, is_lora
-    from sftkit.models import tiny_classifier
+    from sftkit.models.classifiers import tiny_classifier
+    from sftkit.models.lora import apply_lora, is_lora
 
     model, _ = tiny_classifier(["a", "b"])
     assert not is_lora(model)
@@ -98,7 +98,7 @@ def test_widgets_name_the_extra_to_install():
 
 def test_core_dependencies_are_imported_by_the_library():
     """A core dependency that no module of sftkit/ imports belongs in the extra that uses it. gguf is the
-    exception: transformers imports it to read the zoo's SmolLM2 file (sftkit.causal_lm passes gguf_file)."""
+    exception: transformers imports it to read the zoo's SmolLM2 file (sftkit.models.causal_lm passes gguf_file)."""
     import re
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

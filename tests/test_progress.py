@@ -21,9 +21,9 @@ import pytest
 import torch
 from toy_data import make_texts
 
-from sftkit.callbacks import ConsoleProgress, ProgressBar, close_callbacks, console_callback
-from sftkit.checkpoint import load_checkpoint
-from sftkit.events import TrainerControl, TrainerState
+from sftkit.training.callbacks import ConsoleProgress, ProgressBar, close_callbacks, console_callback
+from sftkit.training.checkpoint import load_checkpoint
+from sftkit.training.events import TrainerControl, TrainerState
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = 100
@@ -44,7 +44,7 @@ runpy.run_module("sftkit.cli", run_name="__main__")
 # Poisons the weights after step 5: the next log step (8) raises "training loss became nan".
 POISON = """import math, torch
 import sftkit.api
-from sftkit.events import Callback
+from sftkit.training.events import Callback
 
 class Poison(Callback):
     def on_step_end(self, trainer, state, control):

@@ -7,11 +7,11 @@ import json
 
 import datasets as hf_datasets
 import pytest
+from toy_data import make_split
 
 from sftkit import ConfigError, TrainConfig, field_info, train
 from sftkit.cli import main
-from sftkit.registry import TASKS, TaskSpec, register_task, task_spec
-from toy_data import make_split
+from sftkit.tasks.registry import TASKS, TaskSpec, register_task, task_spec
 
 TOKENS_METRICS = {"f1", "precision", "recall", "macro_f1", "accuracy"}
 
@@ -75,6 +75,17 @@ def test_evaluate_reads_the_runs_task_dataset_and_length(tokens_run):
     assert evaluate(tokens_run.folder / "model", split="validation").summary()["f1"] >= 0.0
 
 
+def test_predict_reads_the_runs_task(tokens_run, capsys):
+    """sftkit.predict on a tokens run gives the entities, as `sftkit predict` prints them."""
+    from sftkit import predict
+
+    sentence = "Ada Okafor joined Lumen Labs in Lisbon ."
+    rows = predict(tokens_run.folder, [sentence])
+    assert rows[0]["text"] == sentence and {"tagged", "entities"} <= set(rows[0])
+    assert main(["predict", "--model", str(tokens_run.folder), sentence]) == 0
+    assert json.loads(capsys.readouterr().out) == rows[0]
+
+
 def test_cli_eval_of_a_tokens_run_repeats_its_test_scores(tokens_run, capsys):
     assert main(["eval", "--model", str(tokens_run.folder)]) == 0
     out = capsys.readouterr().out
@@ -113,8 +124,8 @@ def test_cli_eval_and_predict_still_label_classification_runs(tiny_config, toy_d
 @pytest.fixture
 def toy_task():
     """A task a user defines: sequence classification picked and headed by macro F1."""
-    from sftkit.models import load_classifier
-    from sftkit.tasks import ClassificationTask
+    from sftkit.models.classifiers import load_classifier
+    from sftkit.tasks.classification import ClassificationTask
 
     def load(config):
         return hf_datasets.DatasetDict({"train": make_split(256, 1), "validation": make_split(64, 2),
@@ -181,7 +192,7 @@ def test_a_classification_model_on_the_tokens_task_is_refused_before_loading(tin
     def no_loading(*args, **kwargs):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("sftkit.token_classification.load_token_classifier", no_loading)
+    monkeypatch.setattr("sftkit.tasks.tokens.load_token_classifier", no_loading)
     with pytest.raises(ConfigError, match=r"setting 'model': .* is a sequence classifier "
                                           r"\(BertForSequenceClassification\); task tokens needs"):
         TrainConfig(task="tokens", dataset="made_ner", model=model_dir)
@@ -194,16 +205,14 @@ def test_the_panel_offers_tokens_and_picking_it_gives_a_tokens_config():
 
     panel = HyperparamPanel()
     assert "tokens" in panel.inputs["task"].options and "f1" in panel.inputs["metric_for_best"].options
-    panel.set(task="tokens")  # the demo's dataset does not fit: the panel says so, by the setting
-    assert "made_ner" in " ".join(panel.errors.values())
-    panel.set(dataset="made_ner")
+    panel.set(task="tokens")  # the task brings its own data (TaskSpec.defaults): no refusal to fix by hand
     assert panel.errors == {}
     assert (panel.config.task, panel.config.dataset, panel.config.best_metric) == ("tokens", "made_ner", "f1")
     assert "--set task=tokens" in panel.command
-    panel.set(task="classification")  # made_ner is marked now, beside its field
-    assert list(panel.errors) == ["dataset"] and "set task: tokens" in panel.errors["dataset"]
-    panel.set(dataset="rotten_tomatoes")
-    assert panel.errors == {} and panel.config.task == "classification"
+    panel.set(dataset="rotten_tomatoes")  # a dataset of another task is still refused, beside its field
+    assert list(panel.errors) == ["dataset"] and "task tokens needs words with a tag each" in panel.errors["dataset"]
+    panel.set(dataset="made_ner", task="classification")
+    assert panel.errors == {} and (panel.config.task, panel.config.dataset) == ("classification", "rotten_tomatoes")
 
 
 def test_cli_eval_and_predict_of_a_chat_run(tmp_path, capsys):
@@ -222,17 +231,18 @@ def test_cli_eval_and_predict_of_a_chat_run(tmp_path, capsys):
 
 
 def test_lora_wraps_each_task_by_its_peft_task_type():
-    from sftkit.lora import apply_lora
-    from sftkit.made_data import NER_TAGS
-    from sftkit.token_classification import tiny_token_classifier
+    from sftkit.data.made import NER_TAGS
+    from sftkit.models.lora import apply_lora
+    from sftkit.tasks.tokens import tiny_token_classifier
 
     model, _ = tiny_token_classifier(NER_TAGS, seed=0)
-    wrapped = apply_lora(model, r=4, alpha=8, dropout=0.0, targets="query,value", task="tokens")
+    wrapped = apply_lora(model, r=4, alpha=8, dropout=0.0, targets="query,value",
+                         task_type=task_spec("tokens").lora_task_type)
     assert type(wrapped).__name__ == "PeftModelForTokenClassification"
     # The new tagging head trains in full beside the adapters.
     assert any("classifier" in name and p.requires_grad for name, p in wrapped.named_parameters())
-    with pytest.raises(ConfigError, match="setting 'task'"):
-        apply_lora(model, r=4, alpha=8, dropout=0.0, task="ner")
+    with pytest.raises(ConfigError, match="LoRA task type 'NER'"):
+        apply_lora(model, r=4, alpha=8, dropout=0.0, task_type="NER")
 
 
 def test_the_monitor_shows_each_task_s_metrics():

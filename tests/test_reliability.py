@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sftkit import DataError, SftkitError, TrainConfig, TrainingError, load_dataset, tiny_classifier, train
-from sftkit.callbacks import Callback
-from sftkit.checkpoint import load_checkpoint
+from sftkit.training.callbacks import Callback
+from sftkit.training.checkpoint import load_checkpoint
 
 
 def _write(path, text: str | bytes):
@@ -128,8 +128,8 @@ def test_a_kill_between_the_renames_loses_no_checkpoint(tmp_path, toy_data, tiny
     (run / ".checkpoint.mine").mkdir()  # a user's hidden folder of a similar name: never touched
     assert load_checkpoint(run / "checkpoint")["state"]["step"] == step
     assert (run / "checkpoint").is_dir() and not (run / ".checkpoint.sftkit-old").exists()
-    from sftkit.checkpoint import CHECKPOINT_MARKER
     from sftkit.folders import atomic_folder
+    from sftkit.training.checkpoint import CHECKPOINT_MARKER
 
     with atomic_folder(run / "checkpoint", CHECKPOINT_MARKER) as tmp:  # the next write tidies what a killed one left
         (tmp / CHECKPOINT_MARKER).write_text("x")
@@ -140,7 +140,7 @@ def test_a_pickled_model_is_refused_by_name(tmp_path):
     from transformers import BertConfig
 
     from sftkit import ModelError
-    from sftkit.models import load_trained
+    from sftkit.models.classifiers import load_trained
 
     folder = tmp_path / "pickled"
     model, tokenizer = tiny_classifier(["a", "b"])

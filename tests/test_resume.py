@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from project_files import write_project
+
 from sftkit import ConfigError, TrainConfig
-from sftkit.checkpoint import load_checkpoint
 from sftkit.runs import read_status
+from sftkit.training.checkpoint import load_checkpoint
 
 SCRIPT = Path(__file__).parent / "scripts" / "train_then_die.py"
 

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import datasets as hf_datasets
 import pytest
-from toy_data import make_split
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from toy_data import make_split
 
 from sftkit import ConfigError, TrainConfig, tiny_classifier, train
-from sftkit.callbacks import Callback
 from sftkit.cli import main as cli_main
 from sftkit.runs import (
     RUN_RECORD,
@@ -31,6 +30,7 @@ from sftkit.runs import (
     read_status,
     rename_run,
 )
+from sftkit.training.callbacks import Callback
 
 HOSTILE_NAMES = [".", "..", "/", "/tmp/sftkit-victim", "a/b", "../escape", "a\\b", "<script>alert(1)</script>",
                  "<img src=x onerror=alert(1)>", ".hidden", "CON", "nul.txt", "a\x00b", "line\nbreak", " padded",
@@ -210,7 +210,7 @@ def test_a_stopped_run_says_stopped_and_keeps_its_checkpoint(tmp_path):
 def test_a_killed_process_cannot_leave_a_run_claiming_running(tmp_path):
     code = (f"import os, sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
             "from test_run_folders import quick, run\n"
-            "from sftkit.callbacks import Callback\n"
+            "from sftkit.training.callbacks import Callback\n"
             "class Die(Callback):\n"
             "    def on_step_end(self, trainer, state, control):\n"
             "        os.kill(os.getpid(), 9)\n"

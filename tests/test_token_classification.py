@@ -8,9 +8,10 @@ import pytest
 
 import sftkit
 from sftkit import DataError, ModelError, TrainConfig, Trainer
-from sftkit.data import IGNORE_INDEX, column
-from sftkit.made_data import NER_TAGS, made_ner
-from sftkit.token_classification import (
+from sftkit.data.batches import IGNORE_INDEX
+from sftkit.data.files import column
+from sftkit.data.made import NER_TAGS, made_ner
+from sftkit.tasks.tokens import (
     TokenClassificationTask,
     bio_spans,
     encode_words,
@@ -131,7 +132,7 @@ def test_made_ner_is_seeded_labelled_as_made_and_has_unseen_names(ner):
 
 
 def test_made_ner_is_a_zoo_dataset():
-    assert "made_ner" in sftkit.assets.DATASETS
+    assert "made_ner" in sftkit.data.zoo.DATASETS
     data = sftkit.load_dataset("made_ner")
     assert {k: len(v) for k, v in data.items()} == {"train": 500, "validation": 100, "test": 200}
 

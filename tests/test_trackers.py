@@ -19,7 +19,7 @@ import pytest
 
 from sftkit import Callback, ConfigError, TrainConfig, tiny_classifier, train
 from sftkit.cli import main as cli_main
-from sftkit.trackers import MLFLOW_STORE, TENSORBOARD_FOLDER, scalar_tag, scalars
+from sftkit.training.trackers import MLFLOW_STORE, TENSORBOARD_FOLDER, scalar_tag, scalars
 
 BIN = Path(sys.executable).parent
 

@@ -139,7 +139,7 @@ def test_interrupted_save_leaves_no_model_folder(tmp_path, toy_data, tiny_config
 
 
 def test_adamw_is_fused_where_torch_has_the_kernel():
-    from sftkit.trainer import build_optimizer, can_fuse
+    from sftkit.training.trainer import build_optimizer, can_fuse
 
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
     optimizer = build_optimizer(model, 1e-3, 0.01)
@@ -153,8 +153,8 @@ def test_checkpoint_settings_act_on_a_bare_trainer_as_through_train(toy_data, ti
     """checkpoint_every, resume and lora_r mean the same on Trainer(...).fit() as through train(): a bare Trainer
     writes and reads its checkpoints in checkpoint_dir, and refuses the settings, by name, without one."""
     from sftkit import ConfigError
-    from sftkit.checkpoint import load_checkpoint
-    from sftkit.lora import is_lora
+    from sftkit.models.lora import is_lora
+    from sftkit.training.checkpoint import load_checkpoint
 
     model, tokenizer = tiny_classifier(["negative", "positive"], seed=tiny_config.seed)
     for settings in ({"checkpoint_every": 5}, {"resume": True, "run_name": "toy"}):
@@ -179,3 +179,71 @@ def test_checkpoint_settings_act_on_a_bare_trainer_as_through_train(toy_data, ti
     lora = Trainer(*tiny_classifier(["negative", "positive"]), tiny_config.with_overrides(
         {"lora_r": 2, "lora_targets": "query,value"}), toy_data)
     assert is_lora(lora.model)
+
+
+def test_state_dict_carries_a_run_across_trainers_without_files(toy_data, tiny_config):
+    """The trainer owns its resumable state: a state_dict taken mid-run (deep-copied, as a checkpoint would
+    hold it) and loaded into a fresh trainer continues to the uninterrupted run's history and weights."""
+    import copy
+
+    from sftkit import ConfigError
+
+    class Snapshot(Callback):
+        def __init__(self, at: int) -> None:
+            self.at, self.taken = at, None
+
+        def on_step_end(self, trainer, state, control):
+            if state.step == self.at:
+                self.taken = copy.deepcopy(trainer.state_dict())
+
+    config = tiny_config.with_overrides({"epochs": 2.0, "log_every": 1})
+    snapshot = Snapshot(at=7)
+    whole = _fit(config, toy_data, callbacks=[snapshot])
+    taken = snapshot.taken
+    assert taken["state"]["step"] == 7 and taken["position"]["micro"] > 0  # mid-epoch: the position matters
+    assert {"state", "position", "window", "model", "optimizer", "best", "scheduler", "scaler", "rng",
+            "config"} <= set(taken)
+
+    model, tokenizer = tiny_classifier(["negative", "positive"], seed=99)  # other weights: the state brings them
+    resumed = Trainer(model, tokenizer, config, toy_data)
+    resumed.fit(resume_from=taken)
+    def untimed(history):  # wall-clock figures differ between any two runs
+        return [{k: v for k, v in r.items() if not k.endswith("_per_s") and k != "elapsed_s"} for r in history]
+
+    assert untimed(resumed.state.log_history) == untimed(whole.state.log_history)
+    for name, weight in whole.model.state_dict().items():
+        assert torch.equal(weight, resumed.model.state_dict()[name]), name
+
+    changed = copy.deepcopy(taken)
+    changed["config"]["lr"] = 1.0
+    with pytest.raises(ConfigError, match="settings differ from the checkpoint's: lr"):
+        Trainer(*tiny_classifier(["negative", "positive"]), config, toy_data).fit(resume_from=changed)
+
+
+def test_loop_state_objects_round_trip():
+    from sftkit.training.distributed import Distributed
+    from sftkit.training.loop_state import LogWindow, LoopPosition, RandomState
+
+    position = LoopPosition(3, 5)
+    again = LoopPosition()
+    again.load_state_dict(position.state_dict())
+    assert again == position
+
+    one = Distributed.from_env("cpu")
+    window = LogWindow(torch.device("cpu"))
+    window.add(torch.tensor(2.0), step=1)
+    window.add(torch.tensor(float("nan")), step=2)
+    window.examples, window.tokens = 8, 100
+    saved = window.state_dict(one)
+    assert saved["micro"] == 2 and saved["examples"] == 8 and int(window.first_bad) == 2  # the first bad step
+    restored = LogWindow(torch.device("cpu"))
+    restored.load_state_dict({**saved, "loss": torch.tensor(3.0)})
+    assert restored.totals(one) == [3.0, 2.0, 8.0, 100.0]
+    other_rank = LogWindow(torch.device("cpu"))
+    other_rank.load_state_dict(saved, holds_sums=False)  # rank 0 alone carries the sums
+    assert other_rank.totals(one) == [0.0, 0.0, 0.0, 0.0]
+
+    state = RandomState.state_dict()
+    first = torch.rand(3)
+    RandomState.load_state_dict(state)
+    assert torch.equal(torch.rand(3), first)

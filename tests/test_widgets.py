@@ -13,11 +13,11 @@ import torch
 
 import sftkit
 from sftkit import ConfigError, ModelError, TrainConfig, TrainerControl, TrainerState
-from sftkit.causal_lm import tiny_causal_lm
-from sftkit.chat import encode_chats
-from sftkit.chat_data import made_instructions
-from sftkit.config import field_info
-from sftkit.metrics import EvalResult, classification_metrics
+from sftkit.config import DEFAULTS, field_info
+from sftkit.data.conversations import made_instructions
+from sftkit.models.causal_lm import tiny_causal_lm
+from sftkit.tasks.chat import encode_chats
+from sftkit.tasks.metrics import EvalResult, classification_metrics
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 from widgets._html import esc
 from widgets.monitor import downsample, smooth
@@ -129,10 +129,46 @@ def loss_text(html: str) -> str:
     return html_lib.unescape("".join(LOSS_SPAN.findall(html)))
 
 
+def test_tagged_browser_marks_entities_and_puts_each_tag_on_a_word_s_first_piece(tmp_path):
+    """Token classification data shows as sentences with their entities marked, filtered by entity type, and
+    each row's tokens as the model sees them: a word's tag on its first sub-token, the rest untagged."""
+    from sftkit.data.made import NER_TAGS, made_ner
+    from sftkit.data.spans import bio_spans
+    from sftkit.tasks.tokens import tiny_token_classifier
+
+    _, tokenizer = tiny_token_classifier(NER_TAGS)
+    b = DatasetBrowser("made_ner", tokenizer=tokenizer, max_length=12, page_size=5)
+    train = made_ner()["train"]
+    assert b.task == "tokens" and b.label_names == ["LOC", "ORG", "PER"] and b.n_matches == len(train)
+    words, tags = train[0]["tokens"], [NER_TAGS[t] for t in train[0]["tags"]]
+    assert b.rows[0]["text"] == " ".join(words)
+    assert b.rows[0]["entities"] == [{"type": k, "text": " ".join(words[s:e])} for k, s, e in bio_spans(tags)]
+    assert [t["tag"] for t in b.tokens if t["tag"] is not None] == tags  # one tag per word, in order
+    assert len(b.tokens) == b.rows[0]["n_tokens"] > len(words) - 1
+    with_org = sum(any(k == "ORG" for k, _, _ in bio_spans([NER_TAGS[t] for t in row])) for row in train["tags"][:])
+    b._label_w.value = "ORG"
+    assert b.n_matches == with_org < len(train)
+    assert all(any(e["type"] == "ORG" for e in r["entities"]) for r in b.rows)
+    cut = next(r for r in b.rows if r["truncated"])
+    b._row_w.value = cut["index"]
+    assert "cut by max_length 12" in b._tokens_w.value and any(not t["kept"] for t in b.tokens)
+    html = b.to_html()
+    assert 'data-type="ORG"' in html and "entities by type (train)" in html and "tokens per sentence" in html
+    assert repr(b).startswith("DatasetBrowser(split='train', sentences=")
+    (tmp_path / "tagged.html").write_text(html)
+
+
+def test_data_of_no_known_task_is_refused_naming_its_columns():
+    from sftkit import DataError
+
+    with pytest.raises(DataError, match=r"no task's data has these columns: \['words'\]"):
+        DatasetBrowser(hf_datasets.Dataset.from_dict({"words": ["a"]}))
+
+
 def test_chat_browser_highlights_the_tokens_in_the_loss(chat_tokenizer):
     b = DatasetBrowser("made_instructions", tokenizer=chat_tokenizer, max_length=128, page_size=5)
     data = made_instructions()
-    assert b.chat and b._label_w.disabled and b._label_w.layout.display == "none"
+    assert b.task == "chat" and b._label_w.disabled and b._label_w.layout.display == "none"
     assert b.n_matches == len(data["train"]) and b.rows[0]["turns"] == 2 and b.selected == 0
     assert b.rows[0]["text"] == "user: What is 14 + 86?\nassistant: 14 + 86 = 100."
     assert repr(b) == f"DatasetBrowser(split='train', conversations={len(data['train'])}, query='', " \
@@ -245,6 +281,24 @@ def test_panel_validates_each_change_beside_the_field():
     assert p.config.lr == 3e-4 and p.config.batch_size == 8 and p.config.max_train_samples is None
     assert "scheduler: cosine" in p.yaml and "--set scheduler=cosine" in p.command
     assert p._yaml_w.value == p.yaml
+
+
+def test_panel_switches_data_and_model_with_the_task():
+    """Choosing another task brings its own data and model instead of refusing the old ones; what the user set
+    that no task's defaults name (epochs here) stays."""
+    p = HyperparamPanel()
+    p.inputs["epochs"].value = "2"
+    p.inputs["task"].value = "tokens"
+    assert p.errors == {} and p.config.task == "tokens" and p.config.dataset == "made_ner"
+    assert p.inputs["dataset"].value == "made_ner" and p.config.epochs == 2.0
+    assert "--set task=tokens" in p.command and p.message == "task tokens: dataset=made_ner"
+    p.inputs["task"].value = "chat"
+    assert p.errors == {} and (p.config.model, p.config.dataset, p.config.max_length) == (
+        "smollm2", "made_instructions", 256)
+    assert p.config == TrainConfig.for_task("chat", output_dir=p.config.output_dir, run_name=p.config.run_name)
+    p.inputs["task"].value = "classification"
+    assert p.errors == {} and (p.config.model, p.config.dataset, p.config.max_length, p.config.epochs) == (
+        "minilm", "rotten_tomatoes", 128, DEFAULTS["epochs"])  # chat's settings go back to the defaults
 
 
 def test_panel_sets_report_to_and_names_an_unknown_tracker():

@@ -18,7 +18,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from sftkit.metrics import EvalResult, most_confused
+from sftkit.tasks.metrics import EvalResult, most_confused
 from widgets._base import StaticCopyMixin
 from widgets._html import (
     FONT_FAMILY,

@@ -131,8 +131,26 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self._validate()
 
     def _changed(self, name: str) -> None:
-        if not getattr(self, "_loading", False):
+        if getattr(self, "_loading", False):
+            return
+        if name == "task" and self.inputs["task"].value != self._config.task:
+            self._switch_task(self.inputs["task"].value)
+        else:
             self._validate()
+
+    def _switch_task(self, task: str) -> None:
+        """Another task brings its own data and model (made_ner for tokens, SmolLM2 for chat): the fields its
+        defaults name change with it, and the message says which; the rest stays as typed."""
+        try:
+            config = self._config.switch_task(task)
+        except ConfigError:
+            self._validate()  # the error shows beside the field at fault
+            return
+        changed = [name for name in self.inputs if name != "task" and getattr(config, name) != getattr(self._config, name)]
+        self._config = config
+        self._show(config)
+        if changed:
+            self._say(f"task {task}: " + ", ".join(f"{n}={getattr(config, n)}" for n in changed))
 
     def _parse(self, name: str, raw: Any) -> Any:
         f = self._by_name[name]

@@ -272,10 +272,10 @@ def model_usage(run: dict[str, Any]) -> Shown:
     lines = [f"model folder: {model}", "", "# in a terminal"]
     if chat:
         lines += [f"sftkit generate --model {q} 'Write a haiku about autumn.'"]
-        loader = "from sftkit.causal_lm import load_causal_lm\n" f"model, tokenizer = load_causal_lm({str(model)!r})"
+        loader = "from sftkit.models.causal_lm import load_causal_lm\n" f"model, tokenizer = load_causal_lm({str(model)!r})"
     else:
         lines += [f"sftkit eval --model {q}", f"sftkit predict --model {q} 'A moving, beautifully acted film.'"]
-        loader = ("from sftkit.models import load_trained\n" f"model, tokenizer = load_trained({str(model)!r})\n"
+        loader = ("from sftkit.models.classifiers import load_trained\n" f"model, tokenizer = load_trained({str(model)!r})\n"
                   "# or plain transformers:\n"
                   "# AutoModelForSequenceClassification.from_pretrained(...) and AutoTokenizer.from_pretrained(...)")
     lines += ["", "# in Python", loader]

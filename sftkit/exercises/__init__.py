@@ -1,4 +1,4 @@
-"""Exercises that check themselves, one module per course chapter (ch01 ... ch09).
+"""Exercises that check themselves, one module per course chapter (ch01 ... ch10).
 
     from sftkit.exercises import ch04
     ch04.q1.check(my_gradients)   # a Feedback: green when right, red with what is wrong

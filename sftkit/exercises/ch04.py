@@ -1,8 +1,9 @@
 """Chapter 4 (the math of one fine-tuning step): checks for its exercises.
 
 The references are computed here with torch autograd on the chapter's 2-3-1 network (x = [1, 0], y = 1,
-sigmoid units, L = ½(ŷ − y)² summed over the batch), in float64. Gradients are passed as a dict
-{"W1": (3, 2), "b1": (3,), "W2": (1, 3), "b2": (1,)} of numpy arrays, tensors or nested lists.
+sigmoid units, L = ½(ŷ − y)² summed over the batch; exercises 3 and 7 use binary cross-entropy), in float64.
+Gradients are passed as a dict {"W1": (3, 2), "b1": (3,), "W2": (1, 3), "b2": (1,)} of numpy arrays, tensors or
+nested lists.
 """
 
 from __future__ import annotations
@@ -11,8 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from sftkit.exercises.core import Problem, as_array, as_number, choice, compare_arrays, compare_gradients, problem, \
-    questions
+from sftkit.exercises.core import (
+    Problem,
+    as_array,
+    as_number,
+    choice,
+    compare_arrays,
+    compare_gradients,
+    problem,
+    questions,
+)
 
 # The chapter's made-up weights (04_math.ipynb, section 1).
 W1 = [[0.2, -0.4], [0.7, 0.1], [-0.5, 0.3]]
@@ -95,6 +104,27 @@ MESSAGES = {
                        "grads = {'W1': layer1.weight.grad, 'b1': layer1.bias.grad,\n"
                        "         'W2': layer2.weight.grad, 'b2': layer2.bias.grad}",
         "q6.correct": "Right: the hand-written backward pass and autograd agree for any weights.",
+        "q7.prompt": "Cross-entropy with the label y = 0 (x = [1, 0], the chapter's weights): pass the hidden-layer "
+                     "error δ₁ = ∂CE/∂z₁, shape (3,), computed with the corrected formula.",
+        "q7.hint1": "Start from the output error: with cross-entropy δ₂ = ∂CE/∂z₂ = ŷ − y, and ŷ is the chapter's "
+                    "0.6386 (the label does not change the forward pass).",
+        "q7.hint2": "Pass δ₂ back through the output weights, then through the hidden sigmoid: "
+                    "δ₁ = (W2ᵀ δ₂) ⊙ σ'(z₁), with σ'(z₁) = a₁(1 − a₁) taken at the hidden units.",
+        "q7.solution": "delta2 = y_hat - 0.0                       # ∂CE/∂z2, shape (1,)\n"
+                       "delta1 = (W2.T @ delta2) * a1 * (1 - a1)   # (3, 1) @ (1,) -> (3,), then ⊙ σ'(z1)\n"
+                       "# with autograd: z1 = p['W1'] @ xt + p['b1']; z1.retain_grad(); build the CE loss from z1\n"
+                       "# with target torch.tensor([0.0]); loss.backward(); z1.grad",
+        "q7.correct": "Right: the output error reaches each hidden unit through that unit's own output weight, then "
+                      "through its own σ'(z₁).",
+        "q7.no_weights": "That is the source's formula ∂CE/∂z′ ⊙ σ′(z): it leaves out W2, so every hidden unit gets "
+                         "the output error whatever its weight to the output (even the sign is wrong for one unit).",
+        "q7.output_sigma": "That takes σ' at the output, σ'(z₂); the hidden term needs the hidden activation's "
+                           "derivative, at the hidden pre-activations z₁.",
+        "q7.no_sigma": "That is W2ᵀδ₂, the error at the hidden activations a₁; one more factor takes it to z₁.",
+        "q7.mse": "That is the hidden error for the squared error, whose δ₂ is (ŷ − y)σ'(z₂); this exercise uses "
+                  "cross-entropy.",
+        "q7.label_one": "That is the hidden error for the label y = 1 (the chapter's example); this exercise uses "
+                        "y = 0.",
     },
 }
 
@@ -199,5 +229,48 @@ def _check_seeded(answer: Any) -> Problem | None:
     return None if float32 is None else found
 
 
-q1, q2, q3, q4, q5, q6 = questions(MESSAGES, _check_label_zero, _check_relu, _check_delta2, _check_batch,
-                                   choice("b", "abc"), _check_seeded)
+def hidden_error(y: float, *, loss: str = "ce") -> np.ndarray:
+    """Autograd's hidden-layer error δ₁ = ∂L/∂z₁, shape (3,), for the chapter's example with the label y."""
+    import torch
+
+    def tensor(value: Any) -> torch.Tensor:
+        return torch.tensor(value, dtype=torch.float64)
+
+    z1 = (tensor(W1) @ tensor(X) + tensor(B1)).requires_grad_(True)  # a leaf, so that backward fills z1.grad
+    y_hat = torch.sigmoid(tensor(W2) @ torch.sigmoid(z1) + tensor(B2))
+    target = tensor([y])
+    if loss == "ce":
+        torch.nn.functional.binary_cross_entropy(y_hat, target).backward()
+    else:
+        (0.5 * ((y_hat - target) ** 2).sum()).backward()
+    return z1.grad.numpy()
+
+
+def hidden_error_variants() -> dict[str, np.ndarray]:
+    """Plausible wrong answers to q7 (cross-entropy, y = 0), keyed by the message that names each."""
+    y = 0.0
+    w1, b1, w2, b2 = (np.array(v) for v in (W1, B1, W2, B2))
+    a1 = 1 / (1 + np.exp(-(w1 @ np.array(X) + b1)))
+    y_hat = 1 / (1 + np.exp(-(w2 @ a1 + b2)))
+    delta2 = y_hat - y
+    return {"no_weights": delta2 * a1 * (1 - a1),  # the source's ∂CE/∂z′ ⊙ σ′(z): W′ dropped
+            "output_sigma": (w2.T @ delta2) * y_hat * (1 - y_hat),
+            "no_sigma": w2.T @ delta2,
+            "mse": hidden_error(y, loss="mse"),
+            "label_one": hidden_error(1.0)}
+
+
+def _check_hidden_error(answer: Any) -> Problem | None:
+    want = hidden_error(0.0)
+    got = as_array(answer, "δ₁")
+    if isinstance(got, Problem):
+        return got
+    if got.size == want.size:
+        for key, wrong in hidden_error_variants().items():
+            if np.allclose(got.reshape(want.shape), wrong, atol=1e-4, rtol=1e-3):
+                return problem(key)
+    return compare_arrays(got, want, "δ₁")
+
+
+q1, q2, q3, q4, q5, q6, q7 = questions(MESSAGES, _check_label_zero, _check_relu, _check_delta2, _check_batch,
+                                       choice("b", "abc"), _check_seeded, _check_hidden_error)

@@ -1,7 +1,8 @@
 """Chapter 5 (text classification, a Keras port): checks for its exercises.
 
 Runs are passed as metrics dicts ({"train_examples": n, "test": {"accuracy": ...}}); models as torch modules
-(anything with `modules()`), embeddings as anything with a `.weight` of some `.shape`.
+(anything with `modules()`; the chapter's LSTM layer carries Keras' `dropout` and `recurrent_dropout`),
+embeddings as anything with a `.weight` of some `.shape`.
 """
 
 from __future__ import annotations
@@ -17,24 +18,27 @@ MESSAGES = {
     "en": {
         "q1.prompt": "Pass the metrics of the fixed LSTM trained on all 3,366 training reviews: "
                      "{'train_examples': 3366, 'test': {'accuracy': ...}}.",
-        "q1.hint1": "Rebuild X_train from `sftkit.load_dataset('rotten_tomatoes')['train']` (and the word index "
+        "q1.hint1": "Rebuild X_all from `sftkit.load_dataset('rotten_tomatoes')['train']` (and the word index "
                     "from those texts).",
         "q1.hint2": "Compare with TF-IDF on the same 3,366 reviews (0.695 in chapter 1).",
         "q1.solution": "full = sftkit.load_dataset('rotten_tomatoes')['train']\n"
-                       "# rebuild word_index and X_train from full['text'], retrain fix B, then\n"
+                       "# rebuild word_index and X_all (and cut) from full['text'], retrain fix B, then\n"
                        "{'train_examples': len(full), 'test': {'accuracy': acc_full}}",
         "q1.correct": "Right: four times the data for the LSTM; see how much of the gap to TF-IDF it closes.",
         "q1.examples": "These metrics are for {examples} training reviews; the exercise uses all 3,366.",
-        "q2.prompt": "Pass the LSTM model with dropout 0.5 after the embedding.",
-        "q2.hint1": "Add `self.dropout = nn.Dropout(0.5)` and apply it to `self.embedding(ids)`.",
-        "q2.hint2": "Early stopping needs a validation split cut from the training reviews, not the test split.",
-        "q2.solution": "class DropoutLSTM(KerasLSTM):\n    def __init__(self, outputs):\n"
-                       "        super().__init__(outputs)\n        self.dropout = nn.Dropout(0.5)\n\n"
-                       "    def forward(self, ids):\n        _, (h, _) = self.lstm(self.dropout(self.embedding(ids)))\n"
-                       "        return self.dense(h[-1])",
-        "q2.correct": "Right: dropout 0.5 is in the model.",
+        "q2.prompt": "Pass the LSTM model with dropout and recurrent dropout both raised to 0.5.",
+        "q2.hint1": "`KerasLSTM(outputs=2, dropout=0.5, recurrent_dropout=0.5)`: both rates are arguments of the "
+                    "LSTM layer, as in Keras.",
+        "q2.hint2": "Early stopping reads the validation loss (`history['val_loss']`), never the test split: keep "
+                    "the weights of the epoch where it is lowest.",
+        "q2.solution": "torch.manual_seed(0)\n"
+                       "model = KerasLSTM(outputs=2, dropout=0.5, recurrent_dropout=0.5)\n"
+                       "# train with fit(), keeping a copy of the weights after each epoch (copy.deepcopy(\n"
+                       "# model.state_dict())), load the copy with the lowest val_loss, then measure test accuracy",
+        "q2.correct": "Right: dropout 0.5 on the inputs and on the recurrent state.",
         "q2.not_a_model": "Pass the model (a torch module), not {kind}.",
-        "q2.no_dropout": "The model has no Dropout layer with p = 0.5 (found: {found}).",
+        "q2.no_lstm": "The model has no layer with both `dropout` and `recurrent_dropout` (Keras' LSTM settings).",
+        "q2.rates": "The LSTM has dropout={dropout} and recurrent_dropout={recurrent}; the exercise raises both.",
         "q3.prompt": "Pass the LSTM's embedding layer initialised from MiniLM's word-piece embeddings.",
         "q3.hint1": "`minilm.model.base_model.embeddings.word_embeddings.weight` is (30522, 384).",
         "q3.hint2": "nn.Embedding.from_pretrained(weight.detach().clone(), freeze=False).",
@@ -76,8 +80,12 @@ def _check_full(answer: Any) -> Problem | None:
 def _check_dropout(answer: Any) -> Problem | None:
     if not hasattr(answer, "modules"):
         return problem("not_a_model", kind=type(answer).__name__)
-    found = [getattr(m, "p", None) for m in answer.modules() if type(m).__name__ == "Dropout"]
-    return None if 0.5 in found else problem("no_dropout", found=found)
+    layers = [m for m in answer.modules() if hasattr(m, "dropout") and hasattr(m, "recurrent_dropout")]
+    if not layers:
+        return problem("no_lstm")
+    if any(m.dropout == 0.5 and m.recurrent_dropout == 0.5 for m in layers):
+        return None
+    return problem("rates", dropout=layers[0].dropout, recurrent=layers[0].recurrent_dropout)
 
 
 def _check_embedding(answer: Any) -> Problem | None:

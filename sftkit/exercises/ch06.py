@@ -22,9 +22,9 @@ MESSAGES = {
         "q1.solution": "long = topic_config.with_overrides({'max_length': 256})\nlong_run = sftkit.train(long, ...)",
         "q1.correct": "Right: 256 tokens; compare its time and accuracy with the 96-token run.",
         "q2.prompt": "Pass the most confused topic pair as (true, predicted), read from `topic_run.test.confusion`.",
-        "q2.hint1": "`sftkit.metrics.most_confused(matrix, names)` lists the off-diagonal cells by count.",
+        "q2.hint1": "`sftkit.tasks.metrics.most_confused(matrix, names)` lists the off-diagonal cells by count.",
         "q2.hint2": "The topic with the lowest recall in the report is the true one.",
-        "q2.solution": "from sftkit.metrics import most_confused\n"
+        "q2.solution": "from sftkit.tasks.metrics import most_confused\n"
                        "most_confused(topic_run.test.confusion, topic_run.test.label_names)[0][:2]",
         "q2.correct": "Right: business is the topic the model spreads over the others. Read two of those articles.",
         "q2.names": "Pass two different topic names from {topics}, as (true, predicted); got {answer!r}.",

@@ -71,7 +71,7 @@ def _check_grouped(answer: Any) -> Problem | None:
 
 
 def _check_callback(answer: Any) -> Problem | None:
-    from sftkit.events import EVENTS, Callback
+    from sftkit.training.events import EVENTS, Callback
 
     if not isinstance(answer, Callback):
         return problem("not_callback", kind=type(answer).__name__)

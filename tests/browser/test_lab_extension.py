@@ -230,7 +230,7 @@ def test_new_fine_tuning_notebook_runs_top_to_bottom(lab, browser, artifacts: Pa
 FALLBACK_NOTEBOOK = {
     "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "id": "c1", "source": (
         "import numpy as np\n"
-        "from sftkit.metrics import EvalResult\n"
+        "from sftkit.tasks.metrics import EvalResult\n"
         "from widgets import ConfusionMatrixViewer\n"
         "labels, preds = np.array([0, 0, 1, 1, 2, 2, 2]), np.array([0, 1, 1, 1, 2, 0, 2])\n"
         "probs = np.full((7, 3), 0.1) + np.eye(3)[preds] * 0.7\n"

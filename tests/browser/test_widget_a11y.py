@@ -36,7 +36,7 @@ LONG_NAMES = [
 
 def made_24_classes(n: int = 2400, seed: int = 0):
     """A made evaluation over the 24 classes (labelled as made: no model produced it)."""
-    from sftkit.metrics import EvalResult, classification_metrics
+    from sftkit.tasks.metrics import EvalResult, classification_metrics
 
     rng = np.random.default_rng(seed)
     k = len(LONG_NAMES)
@@ -97,7 +97,13 @@ def static_page(tmp_path: Path) -> Path:
     state.stop_reason = "stopped from the panel"
     callback.on_fit_end(None, state, control)
     panel = HyperparamPanel(TrainConfig(epochs=2.0))
-    sections = [("confusion", viewer), ("browser", browser), ("monitor", monitor), ("panel", panel)]
+    from sftkit.data.made import NER_TAGS
+    from sftkit.tasks.tokens import tiny_token_classifier
+
+    tagged = DatasetBrowser("made_ner", tokenizer=tiny_token_classifier(NER_TAGS)[1], max_length=12, page_size=5)
+    tagged.show_tokens(next(r["index"] for r in tagged.rows if r["truncated"]))  # cut tokens drawn too
+    sections = [("confusion", viewer), ("browser", browser), ("tagged", tagged), ("monitor", monitor),
+                ("panel", panel)]
     body = "".join(f'<section id="{name}" style="margin:12px;display:inline-block">{w._bundle()[0]["text/html"]}'
                    "</section>" for name, w in sections)
     page = tmp_path / "static.html"
@@ -111,7 +117,7 @@ def test_static_copies_are_accessible_and_unclipped(browser, artifacts: Path, tm
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(static_page(tmp_path).as_uri())
-    for name in ("confusion", "browser", "monitor", "panel"):
+    for name in ("confusion", "browser", "tagged", "monitor", "panel"):
         violations = run_axe(page, f"#{name}")
         assert not violations, f"{name}: {json.dumps(violations, indent=1)}"
         page.locator(f"#{name}").screenshot(path=str(artifacts / f"static_{name}.png"))

@@ -227,22 +227,27 @@ def run_details(root: Path, folder: Path) -> dict[str, Any]:
 
 
 def usage(rel: str, task: str | None, has_model: bool) -> list[dict[str, str]]:
-    """Commands that evaluate, predict with or load the run's model (paths relative to the root)."""
+    """Commands that evaluate, predict with or load the run's model (paths relative to the root), as the
+    run's task uses its model (sftkit.tasks.registry: the example input, Auto class and pipeline)."""
+    from sftkit.tasks.registry import TASKS
+
     if not has_model:
         return []
-    quoted = _shell_quote(rel)
-    if task == "chat":
-        return [{"label": "Evaluate", "code": f"sftkit eval --model {quoted}"},
-                {"label": "Generate", "code": f"sftkit generate --model {quoted} \"What is 12 + 30?\""},
-                {"label": "Python", "code": "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
-                                            f"model = AutoModelForCausalLM.from_pretrained({rel + '/model'!r})\n"
-                                            f"tokenizer = AutoTokenizer.from_pretrained({rel + '/model'!r})"}]
-    return [{"label": "Evaluate", "code": f"sftkit eval --model {quoted}"},
-            {"label": "Predict", "code": f"sftkit predict --model {quoted} \"a dull, lifeless remake\""},
-            {"label": "Python", "code": "from sftkit import predict\n"
-                                        f"predict({rel + '/model'!r}, [\"A moving, beautifully acted film.\"])"},
-            {"label": "transformers", "code": "from transformers import pipeline\n"
-                                              f"classify = pipeline(\"text-classification\", model={rel + '/model'!r})"}]
+    quoted, model = _shell_quote(rel), rel + "/model"
+    spec = TASKS.get(task or "classification")
+    commands = [{"label": "Evaluate", "code": f"sftkit eval --model {quoted}"}]
+    if spec is None:  # a task this process has not registered: its own code knows how to use it
+        return commands
+    commands += [{"label": "Predict", "code": f"sftkit predict --model {quoted} {_shell_quote(spec.example)}"},
+                 {"label": "Python", "code": "from sftkit import predict\n"
+                                             f"predict({model!r}, [{spec.example!r}])"},
+                 {"label": "transformers", "code": f"from transformers import AutoTokenizer, {spec.auto_class}\n"
+                                                   f"model = {spec.auto_class}.from_pretrained({model!r})\n"
+                                                   f"tokenizer = AutoTokenizer.from_pretrained({model!r})"}]
+    if spec.pipeline:
+        commands.append({"label": "pipeline", "code": "from transformers import pipeline\n"
+                                                      f"run = pipeline({spec.pipeline!r}, model={model!r})"})
+    return commands
 
 
 def _shell_quote(text: str) -> str:

@@ -11,7 +11,7 @@ import torch
 import transformers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
+from sftkit.data.zoo import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
 from sftkit.errors import ModelError
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sftkit.events import Callback, TrainerControl, TrainerState
+from sftkit.training.events import Callback, TrainerControl, TrainerState
 
 if TYPE_CHECKING:
     from sftkit.config import TrainConfig

@@ -13,6 +13,7 @@ only if its type and both of its ends match a true one, as in CoNLL's conlleval.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -22,13 +23,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sftkit.assets import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
-from sftkit.data import IGNORE_INDEX, Collator, Encoded, column, make_loader, sorted_batches
+from sftkit.data.batches import IGNORE_INDEX, Collator, Encoded
+from sftkit.data.files import column
+from sftkit.data.masks import model_mask
+from sftkit.data.spans import bio_spans  # also this module's public name: notebooks import it from here
+from sftkit.data.zoo import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_path
 from sftkit.errors import DataError, ModelError
-from sftkit.masks import model_mask
-from sftkit.spans import bio_spans  # also this module's public name: notebooks import it from here
-
-
+from sftkit.tasks.base import eval_batches
 
 # --- spans and entity scores -------------------------------------------------------------
 
@@ -200,18 +201,13 @@ class TokenCollator(Collator):
         return batch
 
 
-@torch.inference_mode()
-def _word_logits(model: torch.nn.Module, enc: TokenEncoded, batch_size: int, device: torch.device,
-                 autocast: Callable[[], Any]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+def _word_logits(model: torch.nn.Module, enc: TokenEncoded, batch_size: int, device: torch.device | None = None,
+                 autocast: Callable[[], Any] = contextlib.nullcontext) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per row: logits at each kept word's first sub-token, and the loss at each tagged position."""
     words: list[torch.Tensor] = [torch.empty(0)] * len(enc)
     losses: list[torch.Tensor] = [torch.empty(0)] * len(enc)
-    pin = device.type == "cuda"
-    batches = sorted_batches(enc.lengths, batch_size)
-    for rows, batch in zip(batches, make_loader(enc, batches, TokenCollator(enc), pin_memory=pin)):
-        with autocast():
-            logits = model(input_ids=batch["input_ids"].to(device, non_blocking=pin),
-                           attention_mask=batch["attention_mask"].to(device, non_blocking=pin)).logits
+    for rows, batch, logits in eval_batches(model, enc, TokenCollator(enc), batch_size=batch_size, device=device,
+                                            autocast=autocast):
         logits = logits.float().cpu()
         token_losses = F.cross_entropy(logits.transpose(1, 2), batch["labels"], ignore_index=IGNORE_INDEX,
                                        reduction="none")
@@ -336,7 +332,7 @@ def load_token_classifier(name_or_path: str, tag_names: list[str], *, seed: int 
     """`(model, tokenizer)`: a pretrained encoder with a fresh, seeded token-classification head."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from sftkit.models import loading
+    from sftkit.models.classifiers import loading
 
     if name_or_path in BUILT_MODELS:
         return tiny_token_classifier(tag_names, seed=seed)
@@ -363,7 +359,7 @@ def tiny_token_classifier(tag_names: list[str], *, seed: int = 0, hidden: int = 
     """A small random BERT token classifier with MiniLM's tokenizer: for fast tests."""
     import transformers
 
-    from sftkit.models import tiny_bert_config
+    from sftkit.models.classifiers import tiny_bert_config
 
     config, tokenizer = tiny_bert_config(tag_names, hidden=hidden, layers=layers)
     torch.manual_seed(seed)
@@ -374,18 +370,9 @@ def predict_tags(model: torch.nn.Module, tokenizer: Any, sentences: Sequence[str
                  max_length: int = 128, batch_size: int = 64) -> list[list[tuple[str, str]]]:
     """`(word, tag)` pairs per sentence; a raw string is split with `split_words`. Words past
     `max_length` tokens get O."""
-    import contextlib
-
     words = [split_words(s) if isinstance(s, str) else list(s) for s in sentences]
     enc = encode_words(words, None, tokenizer, max_length, source="sentences")
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    was_training = model.training
-    model.eval()
-    try:
-        word_logits, _ = _word_logits(model, enc, batch_size, device, contextlib.nullcontext)
-    finally:
-        model.train(was_training)
+    word_logits, _ = _word_logits(model, enc, batch_size)
     names = model.config.id2label
     out = []
     for row, logits in zip(words, word_logits):

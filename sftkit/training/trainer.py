@@ -18,16 +18,25 @@ import numpy as np
 import torch
 from transformers import get_scheduler
 
-from sftkit.callbacks import BestModel, EarlyStopping, Recorder
-from sftkit.checkpoint import Checkpoint, load_checkpoint, restore
 from sftkit.config import TrainConfig
-from sftkit.data import Encoded, length_grouped_batches, make_loader, random_batches
-from sftkit.distributed import Distributed
+from sftkit.data.batches import Encoded, length_grouped_batches, make_loader, random_batches
+from sftkit.data.masks import HostMasks, host_masks_fit, is_causal
 from sftkit.errors import ConfigError, DataError, TrainingError
-from sftkit.events import Callback, TrainerControl, TrainerState
-from sftkit.lora import apply_lora, is_lora
-from sftkit.masks import HostMasks, host_masks_fit, is_causal
-from sftkit.tasks import Task
+from sftkit.models.lora import apply_lora, is_lora
+from sftkit.tasks.base import Task
+from sftkit.tasks.registry import task_spec
+from sftkit.training.callbacks import BestModel, EarlyStopping, Recorder
+from sftkit.training.checkpoint import Checkpoint, check_resumable, load_checkpoint
+from sftkit.training.distributed import (
+    Distributed,
+    is_sharded,
+    load_model_state,
+    load_optimizer_state,
+    model_state,
+    optimizer_state,
+)
+from sftkit.training.events import Callback, TrainerControl, TrainerState
+from sftkit.training.loop_state import LogWindow, LoopPosition, RandomState
 
 
 def set_seed(seed: int) -> None:
@@ -88,7 +97,8 @@ class Trainer:
                               "or train with sftkit.train(), which keeps it in the run folder")
         if config.lora_r and not is_lora(model):
             model = apply_lora(model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
-                               targets=config.lora_targets, task=config.task, seed=config.seed)
+                               targets=config.lora_targets, task_type=task_spec(config.task).lora_task_type,
+                               seed=config.seed)
         self.model, self.tokenizer, self.config, self.data = model, tokenizer, config, data
         self.task: Task = task or default_task(config, data)
         device = pick_device(config.device)
@@ -135,7 +145,7 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------
     def fit(self, resume_from: dict[str, Any] | None = None) -> TrainerState:
-        """Train to the end (or a stop). `resume_from` is a loaded checkpoint (sftkit.checkpoint); with
+        """Train to the end (or a stop). `resume_from` is a loaded checkpoint (sftkit.training.checkpoint); with
         `resume: true` it is the checkpoint folder's."""
         cfg, state, control = self.config, self.state, self.control
         resume_from = resume_from if resume_from is not None else self._resume_from
@@ -160,11 +170,10 @@ class Trainer:
                                        num_warmup_steps=round(cfg.warmup_ratio * state.max_steps))
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
         # Where the loop is, and the log window not yet reported: both go into checkpoints.
-        self.position = {"epoch": 0, "micro": 0}
-        self.window = {"loss": torch.zeros((), device=self.device), "micro": 0, "examples": 0, "tokens": 0,
-                       "grad_norm": None, "first_bad": torch.zeros((), dtype=torch.long, device=self.device)}
+        self.position = LoopPosition()
+        self.window = LogWindow(self.device)
         if resume_from is not None:
-            restore(self, resume_from)
+            self.load_state_dict(resume_from)
         optimizer, scheduler, scaler, window = self.optimizer, self.scheduler, self.scaler, self.window
         pin = self.device.type == "cuda"
         collate = self.task.collator(train)
@@ -173,43 +182,39 @@ class Trainer:
         self.emit("on_fit_start")
 
         self._window_start = time.perf_counter()
-        epoch = self.position["epoch"]
+        epoch = self.position.epoch
         while state.step < state.max_steps and not control.should_stop:
             global_batches = self._train_batches(epoch)
             batches = [self.dist.shard(rows) for rows in global_batches]
             weights = [self.dist.weight(len(mine), len(rows)) for mine, rows in zip(batches, global_batches)]
-            done = self.position["micro"] if epoch == self.position["epoch"] else 0  # > 0 only when resuming
+            done = self.position.micro if epoch == self.position.epoch else 0  # > 0 only when resuming
             self.emit("on_epoch_start")
             loader = make_loader(train, batches[done:], collate, pin_memory=pin)
             for micro, batch in enumerate(loader, start=done):
                 # Counted on the host: no device sync. A packed batch says how many it holds.
                 n_examples, n_tokens = batch.pop("n_examples", None), batch.pop("n_tokens", None)
-                window["examples"] += int(n_examples) if n_examples is not None else len(batch["input_ids"])
-                window["tokens"] += int(n_tokens if n_tokens is not None else batch["attention_mask"].sum())
+                window.examples += int(n_examples) if n_examples is not None else len(batch["input_ids"])
+                window.tokens += int(n_tokens if n_tokens is not None else batch["attention_mask"].sum())
                 batch = {k: v if v is None else v.to(self.device, non_blocking=pin) for k, v in batch.items()}
                 accumulating = bool((micro + 1) % cfg.grad_accum_steps) and micro + 1 < len(batches)
                 with self.dist.no_sync(model, accumulating):
                     with self.autocast():
                         loss = self.task.loss(model, batch) * weights[micro]
                     scaler.scale(loss / cfg.grad_accum_steps).backward()
-                window["loss"] += loss.detach()  # summed on device: no sync per step
-                # The first step whose loss is not finite, also kept on the device, read when logging.
-                window["first_bad"] = torch.where((window["first_bad"] == 0) & ~torch.isfinite(loss.detach()),
-                                                  state.step + 1, window["first_bad"])
-                window["micro"] += 1
+                window.add(loss, state.step + 1)  # summed on the device: no sync per step
                 if accumulating:
                     continue
                 scaler.unscale_(optimizer)
                 if cfg.max_grad_norm > 0:
                     norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                    window["grad_norm"] = norm.full_tensor() if hasattr(norm, "full_tensor") else norm  # FSDP: a DTensor
+                    window.grad_norm = norm.full_tensor() if hasattr(norm, "full_tensor") else norm  # FSDP: a DTensor
                 scaler.step(optimizer)
                 scaler.update()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 state.step += 1
                 state.epoch = epoch + (micro + 1) / len(batches)
-                self.position = {"epoch": epoch, "micro": micro + 1}
+                self.position = LoopPosition(epoch, micro + 1)
                 log_now = state.step % cfg.log_every == 0 or state.step == state.max_steps
                 if log_now:
                     self._log_train(scheduler.get_last_lr()[0])
@@ -239,20 +244,13 @@ class Trainer:
             return self.control.should_stop
         return False
 
-    def window_totals(self) -> list[float]:
-        """The log window not yet reported, summed over the ranks (a collective under torchrun):
-        [loss sum, micro-batches, examples, tokens]."""
-        window = self.window
-        counts = [torch.tensor(float(window[k]), device=self.device) for k in ("micro", "examples", "tokens")]
-        return self.dist.sum(torch.stack([window["loss"].float(), *counts])).tolist()
-
     def _log_train(self, lr: float) -> None:
         """The only place the hot loop syncs with the device (and the ranks): once per log_every steps."""
         state, window = self.state, self.window
-        loss_sum, micro, examples, tokens = self.window_totals()
+        loss_sum, micro, examples, tokens = window.totals(self.dist)
         loss = loss_sum / max(micro, 1)
         if not math.isfinite(loss):
-            first = int(window["first_bad"])  # 0 when another rank's loss went bad, not this one's
+            first = int(window.first_bad)  # 0 when another rank's loss went bad, not this one's
             where = f"at step {first}" if first else (
                 f"between steps {state.log_history[-1]['step'] + 1 if state.log_history else 1} and {state.step}")
             raise TrainingError(f"training loss became {loss} {where}; try a lower lr or max_grad_norm")
@@ -263,9 +261,9 @@ class Trainer:
         logs = {"step": state.step, "epoch": round(state.epoch, 4), "train_loss": loss, "lr": lr,
                 "examples_per_s": examples / seconds, "tokens_per_s": tokens / seconds,
                 "elapsed_s": state.elapsed_s}
-        if window["grad_norm"] is not None:
-            logs["grad_norm"] = float(window["grad_norm"])
-        window.update(loss=torch.zeros((), device=self.device), micro=0, examples=0, tokens=0)
+        if window.grad_norm is not None:
+            logs["grad_norm"] = float(window.grad_norm)
+        window.reset()
         self._window_start = time.perf_counter()
         self.emit("on_log", logs=logs)
 
@@ -283,6 +281,48 @@ class Trainer:
         # Evaluation time is not training time: the throughput window skips it.
         self._window_start += time.perf_counter() - paused
 
+    # --- resumable state ------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a run needs to continue as if it had never stopped; a checkpoint writes it as it is.
+
+        Under torchrun every rank calls it: the log window is summed over the ranks, and under FSDP the
+        weights and optimizer state are gathered onto rank 0. Without FSDP only rank 0 copies them (it alone
+        writes); the other ranks give None there. `sharded` says which.
+        """
+        sharded = is_sharded(self.model)
+        window = self.window.state_dict(self.dist)  # a collective: every rank, first
+        whole = self.dist.is_main or sharded
+        best = next((c for c in self.callbacks if isinstance(c, BestModel)), None)
+        return {
+            "state": self.state.state_dict(),
+            "position": self.position.state_dict(),
+            "window": window,
+            "model": model_state(self.model) if whole else None,
+            "optimizer": optimizer_state(self.model, self.optimizer) if whole else None,
+            "best": best.state_dict(self.state) if best is not None else None,
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": RandomState.state_dict(),
+            "config": self.config.to_dict(),
+            "sharded": sharded,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put a state_dict (a loaded checkpoint) back, once the optimizer and scheduler are built (in fit)."""
+        check_resumable(state["config"], self.config.to_dict())
+        load_model_state(self.model, state["model"])
+        load_optimizer_state(self.model, self.optimizer, state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.state.load_state_dict(state["state"])
+        self.position.load_state_dict(state["position"])
+        # Rank 0 carries the sums of every rank's window (see state_dict).
+        self.window.load_state_dict(state["window"], holds_sums=self.dist.is_main)
+        best = next((c for c in self.callbacks if isinstance(c, BestModel)), None)
+        if best is not None:
+            best.load_state_dict(state["best"], self.state, self.model)
+        RandomState.load_state_dict(state["rng"])
+
     # --- evaluation -----------------------------------------------------------------
     def evaluate(self, split: str = "test") -> Any:
         """The task's evaluation of a split (for classification an EvalResult, in row order)."""
@@ -295,9 +335,7 @@ class Trainer:
 
 
 def default_task(config: TrainConfig, data: hf_datasets.DatasetDict) -> Task:
-    """The Task the config's task spec makes for this data (sftkit.registry)."""
-    from sftkit.registry import task_spec
-
+    """The Task the config's task spec makes for this data (sftkit.tasks.registry)."""
     return task_spec(config.task).make_task(config, data)
 
 

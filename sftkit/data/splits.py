@@ -1,6 +1,6 @@
 """Labelled datasets and their seeded, stratified train/validation/test splits.
 
-Shared by the offline zoo (`sftkit.assets`) and local files (`sftkit.data`), so that a zoo dataset and a
+Shared by the offline zoo (`sftkit.data.zoo`) and local files (`sftkit.data`), so that a zoo dataset and a
 user's CSV are labelled and split by the same rules. Needs no torch.
 """
 

@@ -1,7 +1,7 @@
 """Instruction (chat) SFT of causal LMs: the chat template, loss on the assistant's tokens only, packing,
 evaluation by loss and token accuracy, and generation for before/after comparisons.
 
-The task plugs into the same Trainer loop as classification (see sftkit.tasks.Task).
+The task plugs into the same Trainer loop as classification (see sftkit.tasks.base.Task).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sftkit.chat_data import Message
-from sftkit.data import IGNORE_INDEX, Encoded, column, make_loader, sorted_batches
+from sftkit.data.batches import IGNORE_INDEX, Encoded
+from sftkit.data.conversations import Message
+from sftkit.data.files import column
+from sftkit.data.masks import model_mask
 from sftkit.errors import DataError, ModelError
-from sftkit.masks import model_mask
-
-
+from sftkit.tasks.base import eval_batches
 
 # --- templating and the loss mask ----------------------------------------------------
 
@@ -256,7 +256,7 @@ class ChatTask:
     def __init__(self, data: hf_datasets.DatasetDict, *, packing: bool = False) -> None:
         if "messages" not in data["train"].column_names:
             raise DataError(f"chat data needs a 'messages' column (train has {data['train'].column_names}); "
-                            "load it with sftkit.chat_data.load_chat_data")
+                            "load it with sftkit.data.conversations.load_chat_data")
         self.packing = packing
 
     def encode(self, ds: hf_datasets.Dataset, tokenizer: Any, max_length: int) -> ChatEncoded:
@@ -271,18 +271,14 @@ class ChatTask:
             return logits.sum() * 0.0
         return F.cross_entropy(logits.float(), targets)
 
-    @torch.inference_mode()
     def evaluate(self, trainer: Any, split: str) -> ChatEvalResult:
         enc: ChatEncoded = trainer.encoded_split(split)  # type: ignore[assignment]
-        model, device = trainer.model, trainer.device
-        collate = ChatCollator(enc)  # unpacked: per-conversation losses come out row by row
         total, count, correct = 0.0, 0, 0
         per_example = np.zeros(len(enc))
-        batches = sorted_batches(enc.lengths, trainer.config.eval_batch_size)
-        for rows, batch in zip(batches, make_loader(enc, batches, collate)):
-            batch = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-            with trainer.autocast():
-                logits, targets, row_of = assistant_logits(model, batch)
+        # Unpacked: per-conversation losses come out row by row.
+        for rows, _, (logits, targets, row_of) in eval_batches(
+                trainer.model, enc, ChatCollator(enc), batch_size=trainer.config.eval_batch_size,
+                device=trainer.device, autocast=trainer.autocast, forward=assistant_logits):
             losses = F.cross_entropy(logits.float(), targets, reduction="none")
             total += float(losses.sum())
             count += len(targets)

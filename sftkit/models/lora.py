@@ -17,19 +17,20 @@ from sftkit.errors import ConfigError
 
 
 def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, targets: str = "all-linear",
-               task: str = "classification", seed: int = 0) -> torch.nn.Module:
+               task_type: str = "SEQ_CLS", seed: int = 0) -> torch.nn.Module:
     """The model wrapped in rank-r adapters; only the adapters (and a classifier's new head) train.
 
     `targets` is "all-linear" (every linear layer but the output one) or comma-separated module names
-    such as "q_proj,v_proj". The adapters' random initialisation is seeded.
+    such as "q_proj,v_proj". `task_type` is peft's name for the task (a TaskSpec's `lora_task_type`):
+    with SEQ_CLS or TOKEN_CLS peft keeps the new head trainable. The adapters' initialisation is seeded.
     """
     from peft import LoraConfig, TaskType, get_peft_model
 
+    if task_type not in TaskType.__members__:
+        raise ConfigError(f"LoRA task type {task_type!r} is not one of peft's: {', '.join(TaskType.__members__)}")
     modules: Any = targets if targets == "all-linear" else [t.strip() for t in targets.split(",") if t.strip()]
-    from sftkit.registry import task_spec
-
-    task_type = TaskType[task_spec(task).lora_task_type]  # SEQ_CLS/TOKEN_CLS: peft keeps the new head trainable
-    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type=task_type)
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules,
+                        task_type=TaskType[task_type])
     torch.manual_seed(seed)
     try:
         with _peft_quietly():

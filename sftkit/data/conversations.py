@@ -16,7 +16,7 @@ from typing import Any
 
 import datasets as hf_datasets
 
-from sftkit.data import column
+from sftkit.data.files import column
 from sftkit.errors import DataError
 
 ROLES = ("system", "user", "assistant")
@@ -95,7 +95,7 @@ def _rows_of(ds: hf_datasets.Dataset) -> list[dict[str, Any]]:
 
 
 def _read_local(path: Path) -> dict[str, tuple[list[dict[str, Any]], str]]:
-    from sftkit.data import READERS, read_splits
+    from sftkit.data.files import READERS, read_splits
 
     if not path.exists():
         raise DataError(f"{path}: no such file or folder (and not a chat zoo dataset: {', '.join(CHAT_DATASETS)})")
@@ -132,7 +132,7 @@ def messages_dataset(conversations: list[list[Message]]) -> hf_datasets.Dataset:
 # --- the zoo's chat sets -----------------------------------------------------------------
 
 def _chitchat() -> hf_datasets.DatasetDict:
-    from sftkit.assets import DATASETS
+    from sftkit.data.zoo import DATASETS
 
     data = DATASETS["chitchat"]()
     return hf_datasets.DatasetDict({name: ds.select_columns(["messages"]) for name, ds in data.items()})

@@ -19,8 +19,13 @@ from typing import Any, Iterator
 
 import torch
 import torch.distributed as dist
-from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_optimizer_state_dict,
-                                                     set_model_state_dict, set_optimizer_state_dict)
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_optimizer_state_dict,
+    set_model_state_dict,
+    set_optimizer_state_dict,
+)
 from torch.distributed.fsdp import FSDPModule, fully_shard
 
 
@@ -195,8 +200,8 @@ def unshard(model: torch.nn.Module, ctx: Distributed) -> torch.nn.Module | None:
     state = model_state(model)
     if not ctx.is_main:
         return None
-    from sftkit.lora import is_lora, same_adapters
-    from sftkit.models import quiet_transformers
+    from sftkit.models.classifiers import quiet_transformers
+    from sftkit.models.lora import is_lora, same_adapters
 
     base = model.get_base_model() if is_lora(model) else model  # type: ignore[operator]
     cls = next(c for c in type(base).__mro__ if not issubclass(c, FSDPModule))  # FSDP2 subclasses it

@@ -1,34 +1,19 @@
-"""What the loop trains on: a Task turns a split into tokenized rows, rows into batches, a batch
-into a loss, and a split into an evaluation. The Trainer's loop is the same for every task.
-
-`ClassificationTask` is sequence classification; the chat/instruction task of causal LMs
-plugs in through the same four methods.
-"""
+"""Sequence classification: one label per text, cross-entropy on the model's logits, and prediction."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any
 
 import datasets as hf_datasets
 import torch
 import torch.nn.functional as F
 
-from sftkit.data import Collator, Encoded, column, encode, make_loader, sorted_batches
+from sftkit.data.batches import Collator, Encoded, encode
+from sftkit.data.files import column
+from sftkit.data.masks import model_mask
 from sftkit.errors import DataError
-from sftkit.masks import model_mask
-from sftkit.metrics import EvalResult, classification_metrics
-
-
-class Task(Protocol):
-    def encode(self, ds: hf_datasets.Dataset, tokenizer: Any, max_length: int) -> Encoded: ...
-
-    def collator(self, encoded: Encoded) -> Callable[[list[int]], dict[str, torch.Tensor]]: ...
-
-    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor: ...
-
-    def evaluate(self, trainer: Any, split: str) -> Any:
-        """A result with `.summary() -> dict` holding 'loss' and the metrics that can pick the best model."""
-        ...
+from sftkit.tasks.base import eval_batches
+from sftkit.tasks.metrics import EvalResult, classification_metrics
 
 
 class ClassificationTask:
@@ -51,18 +36,12 @@ class ClassificationTask:
         logits = model(input_ids=batch["input_ids"], attention_mask=model_mask(batch)).logits
         return F.cross_entropy(logits.float(), batch["labels"])
 
-    @torch.inference_mode()
     def evaluate(self, trainer: Any, split: str) -> EvalResult:
-        """Length-sorted batches (padding falls to a few percent) without autograd, results in row order."""
+        """Cross-entropy, accuracy and macro scores of a split, results in row order."""
         enc = trainer.encoded_split(split)
-        model, device = trainer.model, trainer.device
         logits = torch.empty((len(enc), len(self.label_names)), dtype=torch.float32)
-        pin = device.type == "cuda"
-        batches = sorted_batches(enc.lengths, trainer.config.eval_batch_size)
-        for rows, batch in zip(batches, make_loader(enc, batches, self.collator(enc), pin_memory=pin)):
-            with trainer.autocast():
-                out = model(input_ids=batch["input_ids"].to(device, non_blocking=pin),
-                            attention_mask=batch["attention_mask"].to(device, non_blocking=pin)).logits
+        for rows, _, out in eval_batches(trainer.model, enc, self.collator(enc), device=trainer.device,
+                                         batch_size=trainer.config.eval_batch_size, autocast=trainer.autocast):
             logits[rows] = out.float().cpu()
         labels = torch.as_tensor(enc.labels)
         losses = F.cross_entropy(logits, labels, reduction="none").numpy()
@@ -73,30 +52,17 @@ class ClassificationTask:
                           texts=column(trainer.data[split], "text"), n_truncated=enc.n_truncated)
 
 
-@torch.inference_mode()
 def predict_labels(model: torch.nn.Module, tokenizer: Any, texts: list[str], *, max_length: int = 128,
                    batch_size: int = 64) -> list[dict[str, Any]]:
     """Label, confidence and per-class probabilities of an in-memory classifier for raw texts, in their order."""
-    import numpy as np
-
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
     enc = encode(list(texts), None, tokenizer, max_length)
     probs = torch.empty((len(enc), model.config.num_labels))
-    was_training = model.training
-    model.eval()
-    try:
-        batches = sorted_batches(enc.lengths, batch_size)
-        for rows, batch in zip(batches, make_loader(enc, batches)):
-            logits = model(input_ids=batch["input_ids"].to(device),
-                           attention_mask=batch["attention_mask"].to(device)).logits
-            probs[rows] = logits.float().softmax(-1).cpu()
-    finally:
-        model.train(was_training)
+    for rows, _, logits in eval_batches(model, enc, Collator(enc), batch_size=batch_size):
+        probs[rows] = logits.float().softmax(-1).cpu()
     names = model.config.id2label
     out = []
     for i, row in enumerate(probs.tolist()):
-        best = int(np.argmax(row))
+        best = max(range(len(row)), key=row.__getitem__)  # the first of equal maxima, as argmax
         out.append({"label": names[best], "score": row[best], "probs": {names[j]: p for j, p in enumerate(row)},
                     "truncated": bool(enc.truncated[i])})
     return out

@@ -11,8 +11,8 @@ from typing import Any, TextIO
 import torch
 from tqdm import tqdm
 
-from sftkit.distributed import load_model_state, model_state
-from sftkit.events import Callback, TrainerControl, TrainerState
+from sftkit.training.distributed import load_model_state, model_state
+from sftkit.training.events import Callback, TrainerControl, TrainerState
 
 
 def _better(metric: str, new: float, old: float | None) -> bool:
@@ -48,6 +48,17 @@ class BestModel(Callback):
     def on_fit_end(self, trainer: Any, state: TrainerState, control: TrainerControl) -> None:
         if trainer.config.load_best_at_end and self.weights is not None and state.best_step != state.step:
             load_model_state(trainer.model, self.weights)
+
+    def state_dict(self, state: TrainerState) -> dict[str, torch.Tensor] | None:
+        """The best weights when they differ from the current ones (a checkpoint keeps them apart), else None."""
+        if self.weights is None or state.best_step == state.step:
+            return None
+        return {k: v.contiguous() for k, v in self.weights.items()}
+
+    def load_state_dict(self, weights: dict[str, torch.Tensor] | None, state: TrainerState, model: Any) -> None:
+        """`weights` as state_dict gave them; None means the best step is the current one (or there is none)."""
+        self.weights = weights if weights is not None else (
+            model_state(model) if state.best_step is not None and state.best_step == state.step else None)
 
 
 class EarlyStopping(Callback):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from sftkit.errors import ConfigError, DataError
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import datasets as hf_datasets
     import torch
 
-    from sftkit.tasks import Task
+    from sftkit.tasks.base import Task
 
 # A sftkit.config.TrainConfig. The registry sits below the config module (which asks it for the task names
 # and checks), so it never imports it: specs receive the config and read its fields.
@@ -53,6 +53,16 @@ class TaskSpec:
     # `sftkit predict`: one JSON-ready dict per text, in order, each with the text it answers.
     predict: Callable[[torch.nn.Module, Any, list[str], Config], list[dict[str, Any]]] | None = None
     baseline: bool = False  # a TF-IDF + logistic regression baseline applies (text classification)
+    # Settings a config for this task starts from where they differ from TrainConfig's defaults (the zoo's
+    # data and model for the task, and the hyperparameters that suit them): TrainConfig.for_task and the panel.
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # The columns this task's data has: how the dataset browser (and anything handed bare data) tells the task.
+    columns: tuple[str, ...] = ()
+    # How a trained model of the task is used, for the run view's commands: a sample input for `sftkit predict`,
+    # the transformers Auto class that loads it, and the transformers pipeline that runs it (None: none fits).
+    example: str = "some text"
+    auto_class: str = "AutoModel"
+    pipeline: str | None = None
 
     @property
     def best_choices(self) -> tuple[str, ...]:
@@ -61,6 +71,16 @@ class TaskSpec:
 
 
 TASKS: dict[str, TaskSpec] = {}
+
+
+def task_for_columns(columns: Iterable[str]) -> TaskSpec:
+    """The task whose data has these columns (the first registered that fits); DataError naming them if none."""
+    present = set(columns)
+    for spec in TASKS.values():
+        if spec.columns and set(spec.columns) <= present:
+            return spec
+    wanted = "; ".join(f"{name}: {', '.join(spec.columns)}" for name, spec in TASKS.items() if spec.columns)
+    raise DataError(f"no task's data has these columns: {sorted(present)} (columns by task: {wanted})")
 
 
 def register_task(spec: TaskSpec) -> TaskSpec:
@@ -111,7 +131,7 @@ _NEEDS = {"classification": "an encoder with a sequence-classification head (min
 
 
 def _refuse_causal_lm(config: Config) -> None:
-    from sftkit.assets import CAUSAL_LMS
+    from sftkit.data.zoo import CAUSAL_LMS
 
     if config.model in CAUSAL_LMS:
         raise ConfigError(f"setting 'model': {config.model} is a causal LM; set task: chat to fine-tune it "
@@ -120,7 +140,7 @@ def _refuse_causal_lm(config: Config) -> None:
 
 
 def _refuse_chat_data(config: Config) -> None:
-    from sftkit.chat_data import CHAT_DATASETS
+    from sftkit.data.conversations import CHAT_DATASETS
 
     if config.dataset in CHAT_DATASETS:
         raise ConfigError(f"setting 'dataset': {config.dataset} holds conversations; set task: chat")
@@ -148,8 +168,8 @@ def check_model_labels(model: Any, labels: list[str], folder: str) -> None:
 # --- classification ----------------------------------------------------------------------------
 
 def _classification_data(config: Config) -> hf_datasets.DatasetDict:
-    from sftkit.assets import load_dataset
-    from sftkit.splits import stratified_subset
+    from sftkit.data.splits import stratified_subset
+    from sftkit.data.zoo import load_dataset
 
     data = load_dataset(config.dataset, text_column=config.text_column, label_column=config.label_column)
     for split in ("train", "test"):
@@ -171,19 +191,19 @@ def _check_classification(config: Config) -> None:
 
 
 def _classification_model(config: Config, labels: list[str]) -> tuple[Any, Any]:
-    from sftkit.models import load_classifier
+    from sftkit.models.classifiers import load_classifier
 
     return load_classifier(config.model, labels, seed=config.seed, trust_remote_code=config.trust_remote_code)
 
 
 def _classification_trained(folder: str, config: Config) -> tuple[Any, Any]:
-    from sftkit.models import load_trained
+    from sftkit.models.classifiers import load_trained
 
     return load_trained(folder, trust_remote_code=config.trust_remote_code)
 
 
 def _classification_record(test: Any, trainer: Any, data: Any, config: Config) -> dict[str, Any]:
-    from sftkit.metrics import most_confused
+    from sftkit.tasks.metrics import most_confused
 
     pc = test.per_class()
     return {"task": "classification", "split": "test", "label_names": list(test.label_names),
@@ -197,14 +217,14 @@ def _classification_record(test: Any, trainer: Any, data: Any, config: Config) -
 
 
 def _classification_predict(model: Any, tokenizer: Any, texts: list[str], config: Config) -> list[dict]:
-    from sftkit.tasks import predict_labels
+    from sftkit.tasks.classification import predict_labels
 
     rows = predict_labels(model, tokenizer, texts, max_length=config.max_length, batch_size=config.eval_batch_size)
     return [{"text": text, "label": row["label"], "score": round(row["score"], 4)} for text, row in zip(texts, rows)]
 
 
 def _classification_task(config: Config, data: hf_datasets.DatasetDict) -> Task:
-    from sftkit.tasks import ClassificationTask
+    from sftkit.tasks.classification import ClassificationTask
 
     return ClassificationTask(data)
 
@@ -212,9 +232,10 @@ def _classification_task(config: Config, data: hf_datasets.DatasetDict) -> Task:
 # --- token classification ------------------------------------------------------------------------
 
 def _tokens_data(config: Config) -> hf_datasets.DatasetDict:
-    from sftkit.assets import load_dataset
+    from sftkit.data.tagged import load_tagged
+    from sftkit.data.zoo import DATASETS, load_dataset
 
-    data = load_dataset(config.dataset)
+    data = load_dataset(config.dataset) if config.dataset in DATASETS else load_tagged(config.dataset)
     for split in ("train", "test"):
         if split not in data:
             raise DataError(f"dataset '{config.dataset}' has no '{split}' split")
@@ -225,25 +246,25 @@ def _tokens_data(config: Config) -> hf_datasets.DatasetDict:
 
 
 def _tokens_labels(data: hf_datasets.DatasetDict) -> list[str]:
-    from sftkit.token_classification import tag_names_of
+    from sftkit.tasks.tokens import tag_names_of
 
     return tag_names_of(data["train"])
 
 
 def _check_tokens(config: Config) -> None:
-    from sftkit.assets import DATASETS
+    from sftkit.data.zoo import DATASETS
 
     _refuse_causal_lm(config)
     _refuse_chat_data(config)
     if config.dataset in DATASETS and config.dataset != "made_ner":
         raise ConfigError(f"setting 'dataset': {config.dataset} is a classification dataset (a label per text); "
-                          "task tokens needs words with a tag each: made_ner, or a dataset with 'tokens' and "
-                          "'tags' columns")
+                          "task tokens needs words with a tag each: made_ner, or a file or folder with 'tokens' "
+                          "and 'tags' columns, or CoNLL files (see sftkit.data.tagged)")
     _refuse_folder_head(config, ("ForSequenceClassification",), "a sequence classifier")
 
 
 def _tokens_model(config: Config, labels: list[str]) -> tuple[Any, Any]:
-    from sftkit.token_classification import load_token_classifier
+    from sftkit.tasks.tokens import load_token_classifier
 
     return load_token_classifier(config.model, labels, seed=config.seed, trust_remote_code=config.trust_remote_code)
 
@@ -252,7 +273,7 @@ def _tokens_trained(folder: str, config: Config) -> tuple[Any, Any]:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from sftkit.errors import ModelError
-    from sftkit.models import loading
+    from sftkit.models.classifiers import loading
 
     if not Path(folder).is_dir():
         raise ModelError(f"{folder}: no such model folder")
@@ -263,7 +284,7 @@ def _tokens_trained(folder: str, config: Config) -> tuple[Any, Any]:
 
 
 def _tokens_task(config: Config, data: hf_datasets.DatasetDict) -> Task:
-    from sftkit.token_classification import TokenClassificationTask
+    from sftkit.tasks.tokens import TokenClassificationTask
 
     return TokenClassificationTask(data, name=config.dataset)
 
@@ -277,7 +298,7 @@ def _tokens_record(test: Any, trainer: Any, data: Any, config: Config) -> dict[s
 
 
 def _tokens_predict(model: Any, tokenizer: Any, texts: list[str], config: Config) -> list[dict]:
-    from sftkit.token_classification import bio_spans, format_entities, predict_tags
+    from sftkit.tasks.tokens import bio_spans, format_entities, predict_tags
 
     out = []
     for text, pairs in zip(texts, predict_tags(model, tokenizer, texts, max_length=config.max_length,
@@ -295,14 +316,14 @@ SAMPLE_GENERATIONS = 4  # a chat run's test prompts answered at the end, for its
 
 
 def _chat_data(config: Config) -> hf_datasets.DatasetDict:
-    from sftkit.chat_data import load_chat_data
+    from sftkit.data.conversations import load_chat_data
 
     return _sample_train(load_chat_data(config.dataset), config)
 
 
 def _check_chat(config: Config) -> None:
-    from sftkit.assets import BUILT_MODELS, CAUSAL_LMS, DATASETS, MODEL_FOLDERS
-    from sftkit.chat_data import CHAT_DATASETS
+    from sftkit.data.conversations import CHAT_DATASETS
+    from sftkit.data.zoo import BUILT_MODELS, CAUSAL_LMS, DATASETS, MODEL_FOLDERS
 
     if config.model in (*MODEL_FOLDERS, *BUILT_MODELS):
         raise ConfigError(f"setting 'model': {config.model} is an encoder for classification; for task chat use "
@@ -314,25 +335,25 @@ def _check_chat(config: Config) -> None:
 
 
 def _chat_model(config: Config, labels: list[str]) -> tuple[Any, Any]:
-    from sftkit.causal_lm import load_causal_lm
+    from sftkit.models.causal_lm import load_causal_lm
 
     return load_causal_lm(config.model, seed=config.seed, trust_remote_code=config.trust_remote_code)
 
 
 def _chat_trained(folder: str, config: Config) -> tuple[Any, Any]:
-    from sftkit.causal_lm import load_causal_lm
+    from sftkit.models.causal_lm import load_causal_lm
 
     return load_causal_lm(folder, seed=config.seed, trust_remote_code=config.trust_remote_code)
 
 
 def _chat_task(config: Config, data: hf_datasets.DatasetDict) -> Task:
-    from sftkit.chat import ChatTask
+    from sftkit.tasks.chat import ChatTask
 
     return ChatTask(data, packing=config.packing)
 
 
 def _chat_record(test: Any, trainer: Any, data: Any, config: Config) -> dict[str, Any]:
-    from sftkit.chat import generate, split_prompts
+    from sftkit.tasks.chat import generate, split_prompts
 
     sample = data["test"].select(range(min(SAMPLE_GENERATIONS, len(data["test"]))))
     prompts, references = split_prompts(sample)
@@ -343,7 +364,7 @@ def _chat_record(test: Any, trainer: Any, data: Any, config: Config) -> dict[str
 
 
 def _chat_predict(model: Any, tokenizer: Any, texts: list[str], config: Config) -> list[dict]:
-    from sftkit.chat import generate
+    from sftkit.tasks.chat import generate
 
     replies = generate(model, tokenizer, texts, max_new_tokens=64)
     return [{"text": text, "reply": reply} for text, reply in zip(texts, replies)]
@@ -355,7 +376,9 @@ register_task(TaskSpec(
     load_model=_classification_model, make_task=_classification_task, load_trained=_classification_trained,
     check_config=_check_classification, lora_task_type="SEQ_CLS", metrics=("accuracy", "macro_f1"),
     main_metric="accuracy", metric_for_best="accuracy", evaluation_record=_classification_record,
-    predict=_classification_predict, baseline=True))
+    predict=_classification_predict, baseline=True, columns=("text", "label"),
+    example="a dull, lifeless remake", auto_class="AutoModelForSequenceClassification",
+    pipeline="text-classification"))
 
 # Entity F1 (micro, exact spans) is the usual NER score; token accuracy is high even for a model tagging
 # everything O, so it neither heads the run nor picks the best model.
@@ -364,11 +387,16 @@ register_task(TaskSpec(
     load_data=_tokens_data, labels=_tokens_labels, load_model=_tokens_model, make_task=_tokens_task,
     load_trained=_tokens_trained, check_config=_check_tokens, lora_task_type="TOKEN_CLS",
     metrics=("f1", "precision", "recall", "macro_f1", "accuracy"), main_metric="f1", metric_for_best="f1",
-    evaluation_record=_tokens_record, predict=_tokens_predict))
+    evaluation_record=_tokens_record, predict=_tokens_predict, defaults={"dataset": "made_ner"},
+    columns=("tokens", "tags"), example="Ada Okafor joined Lumen Labs in Lisbon .",
+    auto_class="AutoModelForTokenClassification", pipeline="token-classification"))
 
 register_task(TaskSpec(
     name="chat", description="instruction SFT of a causal LM, loss on the assistant's replies",
     load_data=_chat_data, labels=lambda data: [], load_model=_chat_model, make_task=_chat_task,
     load_trained=_chat_trained, check_config=_check_chat, lora_task_type="CAUSAL_LM",
     metrics=("accuracy",),  # next-token accuracy on the assistant's tokens
-    main_metric="loss", metric_for_best="loss", evaluation_record=_chat_record, predict=_chat_predict))
+    main_metric="loss", metric_for_best="loss", evaluation_record=_chat_record, predict=_chat_predict,
+    defaults={"model": "smollm2", "dataset": "made_instructions", "max_length": 256, "batch_size": 8, "epochs": 1.0,
+              "lr": 5e-5, "warmup_ratio": 0.03, "eval_batch_size": 8}, columns=("messages",),
+    example="What is 12 + 30?", auto_class="AutoModelForCausalLM", pipeline="text-generation"))

@@ -4,7 +4,7 @@ Every zoo dataset comes back as a `datasets.DatasetDict` with a fixed, seeded,
 stratified train/validation/test split, so that every run, notebook and test
 sees the same examples. Anything that is not a zoo name (a local file or
 folder, a hub name) goes through the same functions: `load_dataset` here,
-`sftkit.models.load_model` for models. This module names the zoo's models
+`sftkit.models.classifiers.load_model` for models. This module names the zoo's models
 and never loads one, so the model loaders can import it and not the reverse.
 """
 
@@ -20,8 +20,8 @@ from typing import Callable
 
 import datasets as hf_datasets
 
+from sftkit.data.splits import SPLIT_SEED, labelled_dataset, split_dataset, split_labelled
 from sftkit.errors import AssetMissingError
-from sftkit.splits import SPLIT_SEED, labelled_dataset, split_dataset, split_labelled
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ MODEL_FOLDERS: dict[str, Callable[[], Path]] = {
 }
 # Built from a config, not loaded: a 2-layer BERT with MiniLM's tokenizer, for seconds-long runs.
 BUILT_MODELS = ("tiny",)
-# Causal LMs for chat fine-tuning, loaded by sftkit.causal_lm.load_causal_lm (never as classifiers):
+# Causal LMs for chat fine-tuning, loaded by sftkit.models.causal_lm.load_causal_lm (never as classifiers):
 # SmolLM2-135M-Instruct rebuilt from its GGUF, and a tiny random Llama with SmolLM2's tokenizer.
 CAUSAL_LMS = ("smollm2", "tiny-lm")
 ZOO_MODELS = (*MODEL_FOLDERS, *BUILT_MODELS, *CAUSAL_LMS)
@@ -169,7 +169,7 @@ def _digits() -> hf_datasets.DatasetDict:
 
 
 def _made_ner() -> hf_datasets.DatasetDict:
-    from sftkit.made_data import made_ner  # made by the project: no installed package ships NER data
+    from sftkit.data.made import made_ner  # made by the project: no installed package ships NER data
 
     return made_ner()
 
@@ -193,6 +193,6 @@ def load_dataset(name_or_path: str = "rotten_tomatoes", *, text_column: str = "t
     """
     if name_or_path in DATASETS:
         return DATASETS[name_or_path]()
-    from sftkit.data import load_local
+    from sftkit.data.files import load_local
 
     return load_local(name_or_path, text_column=text_column, label_column=label_column)

@@ -12,10 +12,10 @@ from typing import Any
 
 import datasets as hf_datasets
 
-from sftkit.spans import bio_spans
+from sftkit.data.spans import bio_spans
 
 NER_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
-NER_SOURCE = "made: sftkit.made_data.made_ner (templates and name lists, not real text)"
+NER_SOURCE = "made: sftkit.data.made.made_ner (templates and name lists, not real text)"
 
 # Names are tuples of words. Every list is cut in two by a fixed rule (see _pools): one part may appear in
 # every split, the other only in validation and test, so that test sentences partly hold names never seen

@@ -22,10 +22,10 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from sftkit.assets import CAUSAL_LMS, SMOLLM2, ZOO_MODELS, model_name_problem
+from sftkit.data.zoo import CAUSAL_LMS, SMOLLM2, ZOO_MODELS, model_name_problem
 from sftkit.errors import ModelError
 from sftkit.folders import atomic_folder
-from sftkit.models import loading, quiet_transformers
+from sftkit.models.classifiers import loading, quiet_transformers
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_CACHE = "smollm2-135m-instruct-fp32"

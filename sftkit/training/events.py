@@ -7,6 +7,7 @@ callback in order. Callbacks read `state` and steer the loop only through
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,14 @@ class TrainerState:
     # Scores to beat, drawn by displays: metric name -> {"value", "split", "name"}, e.g. "accuracy" ->
     # the TF-IDF baseline's validation accuracy. Set by `train()` before fitting, so live charts show it.
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def state_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name in (f.name for f in dataclasses.fields(self)):
+            if name in state:
+                setattr(self, name, state[name])
 
 
 @dataclass
