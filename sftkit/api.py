@@ -263,6 +263,20 @@ def evaluate(model_folder: str | Path, dataset: str | hf_datasets.Dataset | None
     return Trainer(model, tokenizer, config, data, task=spec.make_task(config, data)).evaluate(split)
 
 
+def run_predictions(model_folder: str | Path, texts: list[str], *, max_length: int | None = None,
+                    batch_size: int | None = None) -> list[dict[str, Any]]:
+    """One JSON-ready row per text, each with the text it answers, as the saved run's task predicts (its
+    TaskSpec's `predict`): a label, the tagged entities, or a reply. `sftkit predict` prints these rows."""
+    config = saved_run_config(model_folder)
+    spec = task_spec(config.task)
+    if spec.predict is None:
+        raise ConfigError(f"task {spec.name} has no predict: its TaskSpec gives none")
+    settings = {"max_length": max_length, "eval_batch_size": batch_size}
+    config = config.with_overrides({k: v for k, v in settings.items() if v is not None})
+    loaded, tokenizer = spec.load_trained(config.model, config)
+    return spec.predict(loaded, tokenizer, texts, config)
+
+
 def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokenizer: Any = None,
             max_length: int | None = None, batch_size: int = 64) -> list[dict[str, Any]]:
     """Predictions for raw texts, in their order, as the model's task makes them.
@@ -275,14 +289,8 @@ def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokeni
     if isinstance(texts, str):
         texts = [texts]
     if isinstance(model, (str, Path)):
-        config = saved_run_config(model)
-        if config.task != "classification":
-            spec = task_spec(config.task)
-            if spec.predict is None:
-                raise ConfigError(f"task {spec.name} has no predict: its TaskSpec gives none")
-            loaded, tokenizer = spec.load_trained(config.model, config)
-            settings = {"max_length": max_length or config.max_length, "eval_batch_size": batch_size}
-            return spec.predict(loaded, tokenizer, list(texts), config.with_overrides(settings))
+        if saved_run_config(model).task != "classification":
+            return run_predictions(model, list(texts), max_length=max_length, batch_size=batch_size)
         model, tokenizer = load_trained(str(model))
     if tokenizer is None:
         raise ValueError("predict: pass the tokenizer along with an in-memory model")

@@ -224,17 +224,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     """One JSON line per text, as the run's task predicts: a label, the tagged entities, or a reply."""
-    from sftkit.errors import ConfigError
-    from sftkit.runs import saved_run_config
-    from sftkit.tasks.registry import task_spec
+    from sftkit.api import run_predictions
 
-    config = saved_run_config(args.model)
-    spec = task_spec(config.task)
-    if spec.predict is None:
-        raise ConfigError(f"task {spec.name} has no predict: its TaskSpec gives none")
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    model, tokenizer = spec.load_trained(config.model, config)
-    for row in spec.predict(model, tokenizer, texts, config):
+    for row in run_predictions(args.model, texts):
         print(json.dumps(row))
     return 0
 
