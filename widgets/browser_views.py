@@ -92,10 +92,7 @@ class LabelledView:
             return []
         ids = self.tokenizer(rows.texts[index], truncation=False, verbose=False)["input_ids"]
         pieces = self.tokenizer.convert_ids_to_tokens(ids)
-        if len(ids) <= self.max_length:
-            return [{"token": t, "kept": True} for t in pieces]
-        # Truncation keeps the first max_length - 1 tokens and the closing special token.
-        keep = set(range(self.max_length - 1)) | {len(ids) - 1}
+        keep = kept_positions(len(ids), self.max_length)
         return [{"token": t, "kept": i in keep} for i, t in enumerate(pieces)]
 
     def tokens_html(self, selected: int, tokens: list[dict[str, Any]]) -> str:
@@ -188,9 +185,7 @@ class TaggedView:
         enc = self.tokenizer(words, is_split_into_words=True, truncation=False)
         pieces = self.tokenizer.convert_ids_to_tokens(enc["input_ids"])
         word_ids = enc.word_ids()
-        n = len(pieces)
-        # Truncation keeps the first max_length - 1 tokens and the closing special token.
-        keep = set(range(n)) if n <= self.max_length else set(range(self.max_length - 1)) | {n - 1}
+        keep = kept_positions(len(pieces), self.max_length)
         out, previous = [], None
         for i, (piece, word) in enumerate(zip(pieces, word_ids)):
             first = word is not None and word != previous
@@ -337,6 +332,12 @@ class ChatView:
 
 # The view of each task's data, by the task's registry name.
 VIEWS: dict[str, type] = {"classification": LabelledView, "tokens": TaggedView, "chat": ChatView}
+
+
+def kept_positions(n: int, max_length: int) -> set[int]:
+    """The token positions truncation keeps: all of them, or the first max_length - 1 and the closing special
+    token."""
+    return set(range(n)) if n <= max_length else set(range(max_length - 1)) | {n - 1}
 
 
 def rows_table(columns: tuple[str, ...], page: list[dict[str, Any]], cells: Callable[[dict[str, Any]], str], *,

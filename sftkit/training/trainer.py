@@ -292,7 +292,7 @@ class Trainer:
         sharded = is_sharded(self.model)
         window = self.window.state_dict(self.dist)  # a collective: every rank, first
         whole = self.dist.is_main or sharded
-        best = next((c for c in self.callbacks if isinstance(c, BestModel)), None)
+        best = self._best_model()
         return {
             "state": self.state.state_dict(),
             "position": self.position.state_dict(),
@@ -307,6 +307,9 @@ class Trainer:
             "sharded": sharded,
         }
 
+    def _best_model(self) -> BestModel | None:
+        return next((c for c in self.callbacks if isinstance(c, BestModel)), None)
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Put a state_dict (a loaded checkpoint) back, once the optimizer and scheduler are built (in fit)."""
         check_resumable(state["config"], self.config.to_dict())
@@ -318,7 +321,7 @@ class Trainer:
         self.position.load_state_dict(state["position"])
         # Rank 0 carries the sums of every rank's window (see state_dict).
         self.window.load_state_dict(state["window"], holds_sums=self.dist.is_main)
-        best = next((c for c in self.callbacks if isinstance(c, BestModel)), None)
+        best = self._best_model()
         if best is not None:
             best.load_state_dict(state["best"], self.state, self.model)
         RandomState.load_state_dict(state["rng"])
