@@ -180,7 +180,7 @@ def private_imports(modules: dict[str, Path] | None = None) -> list[Import]:
 # The layers, lowest first: a module imports only from its own layer or the layers below it. A package
 # named here stands for every module inside it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sftkit.errors", "sftkit.folders"),                       # what every layer may use
+    ("sftkit.errors", "sftkit.folders", "sftkit.language"),                       # what every layer may use
     ("sftkit.data",),                                           # files, splits, the zoo, batches
     ("sftkit.models",),                                         # encoders, causal LMs, LoRA
     ("sftkit.tasks",),                                          # the Task protocol, the tasks, the registry

@@ -19,6 +19,9 @@ from typing import Any
 from sftkit.errors import ConfigError
 from sftkit.folders import check_run_name
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["TrainConfig", "chat_config", "field_info"]
+
 
 def _setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
              choices: tuple[str, ...] | None = None, group: str = "training", hf: str | None = None) -> Any:

@@ -8,6 +8,8 @@ import importlib
 import re
 import subprocess
 import sys
+from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,7 +20,8 @@ import sftkit
 from sftkit import TrainConfig
 from sftkit.exercises import Feedback, Question, ch04, core
 
-CHAPTERS = [f"ch{n:02d}" for n in range(1, 11)]
+# one module per chapter notebook: ch01 ... ch10, and ch06b for notebooks/06b_*.ipynb
+CHAPTERS = sorted(path.stem for path in (Path(__file__).resolve().parents[1] / "sftkit" / "exercises").glob("ch*.py"))
 BASE = TrainConfig(model="minilm", max_train_samples=800, epochs=1, batch_size=16, lr=1.5e-4, eval_strategy="no",
                    save_model=False)
 
@@ -189,6 +192,7 @@ CASES = {
     ("ch07", 3): (metrics(0.74, trainable_parameters=75_268), [metrics(0.747, trainable_parameters=22_713_986)]),
     ("ch07", 4): ((0.747, 0.747), [(0.747, 0.731), (0.747,)]),
     ("ch07", 5): ({"torchscript": 4.1, "transformers": 4.4}, [{"torchscript": 4.1}, {"torchscript": -1, "transformers": 4}]),
+    ("ch07", 6): ("b", ["a", "c", "d"]),
     ("ch08", 1): (TrainConfig(lora_r=8, lora_targets="query,value", lr=1e-3),
                   [TrainConfig(lora_r=8, lr=1e-3), TrainConfig(lora_r=0, lora_targets="query,value")]),
     ("ch08", 2): (SimpleNamespace(config=SimpleNamespace(num_hidden_layers=2, hidden_size=384)),
@@ -227,6 +231,32 @@ CASES = {
                    ["transformer", "rcnn", "ulmfit", "bert", "lora"], ["rcnn", "transformer", "ulmfit", "bert"],
                    "rcnn transformer ulmfit bert lora"]),
     ("ch10", 5): ("b", ["a", "c"]),
+    # ch03 augmentation cases
+    ("ch03", 6): (lambda text, rng: " ".join(w for w in text.split() if rng.random() >= 0.3
+                                             or importlib.import_module("sftkit.data.augment").is_negation(w)),
+                  [lambda text, rng: importlib.import_module("sftkit.data.augment").random_deletion(text, 0.3, rng),
+                   lambda text, rng: text, "delete", lambda text, rng: text.split()]),
+    ("ch06b", 1): (89.02, [0.89, 100.0, "high", 90.82]),  # sacreBLEU's chrF of the pair; 90.82 is beta=1's
+    ("ch06b", 2): ("b", ["a", "c", "d"]),
+    ("ch06b", 3): ([{"role": "user", "content": "Translate to French: The dogs are black."},
+                    {"role": "assistant", "content": "Les chiens sont noirs."}],
+                   [[{"role": "user", "content": "Translate to French: The dogs are black."},
+                     {"role": "assistant", "content": "Les chiens sont noir."}],
+                    [{"role": "assistant", "content": "Les chiens sont noirs."},
+                     {"role": "user", "content": "Translate to French: The dogs are black."}],
+                    {"messages": [{"role": "user", "content": "The dogs are black."},
+                                  {"role": "assistant", "content": "Les chiens sont noirs."}]},
+                    "Les chiens sont noirs."]),
+    ("ch06b", 4): ("a", ["b", "c"]),
+    ("ch06b", 5): (201, [200, 101, 80]),
+    # ch06b cases
+    # ch08b cases
+    ("ch08b", 1): ([17, 42, 9], [[5, 17, 42, 9], [5, 17, 42], [17, 42, 8], "17 42 9"]),
+    ("ch08b", 2): (24.53, [2 ** 3.2, 3.2]),
+    ("ch08b", 3): ((181_714_968, 22_722_456), [(22_722_456, 181_714_968), (181_705_728, 22_722_456), (181_714_968,)]),
+    ("ch08b", 4): ((0.012, 2 ** 0.5 * 1.96 * (0.75 * 0.25 / 1000) ** 0.5, False),
+                   [(0.012, 1.96 * (0.75 * 0.25 / 1000) ** 0.5, False), (0.012, 0.038, True), (0.012, 0.038)]),
+    ("ch08b", 5): ({"single": 0.881, "multi": 0.894}, [{"single": 88.1, "multi": 89.4}, [0.881, 0.894]]),
 }
 
 
@@ -249,8 +279,13 @@ def test_every_question_has_a_reference_and_a_wrong_answer():
     assert {(chapter, n) for chapter, n, _ in QUESTIONS} == set(CASES)
     # one question per exercise the chapters list
     assert {chapter: sum(1 for c, _, _ in QUESTIONS if c == chapter) for chapter in CHAPTERS} == {
-        "ch01": 5, "ch02": 6, "ch03": 5, "ch04": 7, "ch05": 5, "ch06": 6, "ch07": 5, "ch08": 7, "ch09": 5,
-        "ch10": 5}
+        "ch01": 5, "ch02": 6, "ch03": 6, "ch04": 7, "ch05": 5, "ch06": 6, "ch07": 6, "ch08": 7, "ch09": 5,
+        "ch10": 5,
+        "ch06b": 5,
+        # ch06b count
+        # ch08b count
+        "ch08b": 5,
+    }
 
 
 @pytest.mark.parametrize(("chapter", "number", "question"), QUESTIONS, ids=IDS)
@@ -356,3 +391,31 @@ def test_importing_the_exercises_imports_no_jupyter_module():
             "assert not loaded, loaded\nprint('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_chinese_messages_match_the_english_ones():
+    """sftkit/exercises/zh.py translates every message of every chapter (and the shared ones) with the same
+    placeholders, so a check in Chinese says what the English one says, filled with the same values."""
+    from sftkit.exercises import zh
+
+    modules = {"core": core.MESSAGES} | {c: importlib.import_module(f"sftkit.exercises.{c}").MESSAGES for c in CHAPTERS}
+    placeholders = re.compile(r"(?<!\{)\{([a-z_]*)[^{}]*\}(?!\})")
+    for name, table in modules.items():
+        english, chinese = table["en"], zh.TABLES.get(name, {})
+        assert table.get("zh") is chinese, f"{name} does not use zh.TABLES[{name!r}]"
+        assert sorted(set(english) - set(chinese)) == [], f"{name}: no Chinese for these messages"
+        assert sorted(set(chinese) - set(english)) == [], f"{name}: Chinese messages with no English one"
+        for key, text in chinese.items():
+            assert re.search(r"[\u4e00-\u9fff]", text), f"{name} {key}: not Chinese: {text!r}"
+            assert sorted(placeholders.findall(text)) == sorted(placeholders.findall(english[key])), (
+                f"{name} {key}: placeholders differ from the English message")
+            # numbers written into a message (a constant, a setting in a solution) are the English ones
+            numbers = [re.findall(r"\d+(?:[.,]\d+)*", placeholders.sub("", t)) for t in (english[key], text)]
+            assert not Counter(numbers[0]) - Counter(numbers[1]), f"{name} {key}: numbers differ from the English"
+
+
+def test_a_check_speaks_chinese_when_asked(monkeypatch):
+    monkeypatch.setenv(core.LANGUAGE_VARIABLE, "zh-CN")
+    feedback = importlib.import_module("sftkit.exercises.ch10").q1.check("a")
+    assert not feedback and re.search(r"[\u4e00-\u9fff]", feedback.message) and re.search(r"[\u4e00-\u9fff]", feedback.title)
+    assert re.search(r"[\u4e00-\u9fff]", str(importlib.import_module("sftkit.exercises.ch04").q1.hint()))

@@ -216,7 +216,8 @@ async def test_open_the_course_copies_once_and_never_overwrites(jp_fetch, jp_roo
     assert first["path"] == "sftkit-course/01_background.ipynb"
     course = jp_root_dir / "sftkit-course"
     assert (course / "01_background.ipynb").is_file() and (course / "09_faq.ipynb").is_file()
-    assert "05_text_classification.ipynb" in first["copied"]
+    assert "05_text_classification.ipynb" in first["copied"] and "GLOSSARY.md" in first["copied"]
+    assert "zh/01_background.ipynb" in first["copied"] and (course / "zh" / "01_background.ipynb").is_file()
     (course / "01_background.ipynb").write_text("my edits")
     second = await post_json(jp_fetch, "course", {})
     assert second["copied"] == [] and second["path"] == "sftkit-course/01_background.ipynb"

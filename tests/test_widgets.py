@@ -634,10 +634,12 @@ def test_keyboard_and_names_are_in_the_markup():
     static = Path(widgets.__file__).parent / "static"
     confusion = (static / "confusion.js").read_text()
     for needle in ('role: "gridcell"', 'tabindex: focused ? 0 : -1', 'ArrowRight: [0, 1]', 'event.key === "Enter"',
-                   '"aria-label": "sort rows and columns by"', '"aria-label": "row-normalised"', '"aria-label": label'):
+                   '"aria-label": labels.sort_aria', '"aria-label": labels.normalize', '"aria-label": label'):
         assert needle in confusion, needle
     assert 'range.setAttribute("aria-label"' in (static / "controls.js").read_text()
     v = ConfusionMatrixViewer(fake_result(3))
+    # The accessible names come from Python (in the widget's language): English by default.
+    assert (v.labels["sort_aria"], v.labels["normalize"]) == ("sort rows and columns by", "row-normalised")
     assert 'role="img" aria-label="confusion matrix (counts; rows true, columns predicted)"' in v.heatmap_svg()
 
 

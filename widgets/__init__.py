@@ -3,7 +3,8 @@ confusion matrix; experiment reports; the JupyterLab extension's server part.
 
     from widgets import DatasetBrowser, HyperparamPanel, LiveMonitor, ConfusionMatrixViewer
 
-Each widget has a deterministic repr and leaves a static HTML copy of its state in the
+Each widget speaks English or Simplified Chinese: `language="zh"`, or $SFTKIT_LANG=zh (as the exercises
+read it); widgets/i18n.py holds the catalog. Each widget has a deterministic repr and leaves a static HTML copy of its state in the
 output, for frontends and exports that do not run widgets. Names are imported when first used
 (PEP 562), so the server extension and `widgets.report` load without the widget stack.
 """

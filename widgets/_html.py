@@ -48,6 +48,11 @@ def esc(value: Any) -> str:
     return text.replace("$", "&#36;").replace("\\", "&#92;").replace("`", "&#96;")
 
 
+def esc_text(value: Any) -> str:
+    """Escape text for HTML content (not attributes): as esc, but quotes are kept as they are."""
+    return esc(value).replace("&quot;", '"').replace("&#x27;", "'")
+
+
 def fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return ""
@@ -114,14 +119,16 @@ def distinct_labels(names: Sequence[str], max_chars: int = 24) -> list[str]:
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *, cls: str = "",
-          digits: int = 4, formats: Mapping[str, Callable[[Any], str]] | None = None) -> str:
+          digits: int = 4, formats: Mapping[str, Callable[[Any], str]] | None = None,
+          headers: Callable[[str], str] | None = None, empty: str = "(none)") -> str:
     """An escaped HTML table, styled inline: one row per dict, columns in first-seen order unless given.
-    `formats` maps a column to a formatter; numbers are right-aligned."""
+    `formats` maps a column to a formatter; numbers are right-aligned. `headers` turns a column's key into
+    the header shown (a translation); `empty` is what shows for no rows."""
     if not rows:
-        return f'<div class="sftkit-empty {NO_MATH}" style="color:{MUTED}">(none)</div>'
+        return f'<div class="sftkit-empty {NO_MATH}" style="color:{MUTED}">{esc(empty)}</div>'
     columns = list(columns or dict.fromkeys(k for row in rows for k in row))
     formats = formats or {}
-    head = "".join(f'<th style="{HEAD_STYLE}">{esc(c)}</th>' for c in columns)
+    head = "".join(f'<th style="{HEAD_STYLE}">{esc(headers(c) if headers else c)}</th>' for c in columns)
     body = []
     for row in rows:
         cells = []
@@ -161,9 +168,11 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, wid
 
 
 def histogram(values: Iterable[int], *, title: str, limit: int | None = None, bins: int = 30,
-              width: int = 360, height: int = 150) -> tuple[str, list[int], list[float]]:
+              width: int = 360, height: int = 150, unit: str = "tokens",
+              limit_label: Callable[[int, int], str] | None = None) -> tuple[str, list[int], list[float]]:
     """A histogram SVG, with a dashed line at `limit` (the truncation length), labelled in a band of its
-    own above the bars. Returns (svg, counts, edges)."""
+    own above the bars. `unit` follows the axis' last number; `limit_label(limit, over)` words the line's
+    label. Returns (svg, counts, edges)."""
     data = list(values)
     hi = max(max(data, default=1), limit or 0, 1)
     step = max(1.0, math.ceil(hi / bins))
@@ -182,11 +191,11 @@ def histogram(values: Iterable[int], *, title: str, limit: int | None = None, bi
                      f'height="{h:.1f}" fill="{PALETTE[0]}"><title>{int(edges[i])}-{int(edges[i + 1]) - 1}: '
                      f'{c}</title></rect>')
     parts.append(f'<text x="{x0}" y="{height - 4}">0</text>'
-                 f'<text x="{x0 + plot_w}" y="{height - 4}" text-anchor="end">{int(edges[-1])} tokens</text>')
+                 f'<text x="{x0 + plot_w}" y="{height - 4}" text-anchor="end">{int(edges[-1])} {esc(unit)}</text>')
     if limit is not None:
         x = x0 + plot_w * limit / edges[-1]
         over = sum(1 for v in data if v > limit)
-        label = f"max_length {limit} ({over} cut)"
+        label = limit_label(limit, over) if limit_label else f"max_length {limit} ({over} cut)"
         # Anchored so that the label stays inside the chart, wherever the line falls.
         anchor = "end" if x - text_width(label) - 2 >= 0 else "start"
         lx = max(2.0, min(x + (-3 if anchor == "end" else 3), width - 2))
@@ -200,14 +209,14 @@ def histogram(values: Iterable[int], *, title: str, limit: int | None = None, bi
 
 
 def line_chart(series: Sequence[dict[str, Any]], *, title: str, log_y: bool = False, width: int = 520,
-               height: int = 220, x_label: str = "step") -> str:
+               height: int = 220, x_label: str = "step", empty: str = "no data yet") -> str:
     """Lines from `{"name", "points": [[x, y], ...], "color", "dash"}` dicts, the same spec the JS chart
     draws, and their legend below (wrapping, so that any number of series stays inside the width)."""
     xs = [p[0] for s in series for p in s["points"]]
     ys = [p[1] for s in series for p in s["points"] if not log_y or p[1] > 0]
     parts = [_svg_open(width, height, title), f'<text x="4" y="14" class="title" font-weight="bold">{esc(title)}</text>']
     if not xs or not ys:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="{MUTED}">no data yet</text>')
+        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="{MUTED}">{esc(empty)}</text>')
         return "".join(parts) + "</svg>" + legend(series, width)
     x_lo, x_hi = min(xs), max(xs)
     y_lo, y_hi = min(ys), max(ys)

@@ -9,6 +9,7 @@ that carry the loss highlighted). widgets/browser_views.py draws each.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import datasets as hf_datasets
@@ -19,8 +20,9 @@ from sftkit import load_dataset
 from sftkit.data.conversations import CHAT_DATASETS
 from sftkit.tasks.registry import task_for_columns
 from widgets._base import StaticCopyMixin
-from widgets._html import FONT_FAMILY, NO_MATH, esc, histogram
+from widgets._html import FONT_FAMILY, NO_MATH, esc, histogram, text_width
 from widgets.browser_views import VIEWS, SplitRows
+from widgets.i18n import translator
 
 ALL = "(all labels)"
 
@@ -50,30 +52,45 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
                                  "(carries loss) and assistant (an assistant token, kept or cut)")
 
     def __init__(self, data: hf_datasets.DatasetDict | hf_datasets.Dataset | str, *, tokenizer: Any = None,
-                 max_length: int = 128, page_size: int = 20, split: str | None = None) -> None:
+                 max_length: int = 128, page_size: int = 20, split: str | None = None,
+                 language: str | None = None) -> None:
+        """`language`: "en" or "zh" (Simplified Chinese) for every label and message; None: $SFTKIT_LANG,
+        else English. The data (texts, label and split names) is shown as it is."""
+        self.tr = tr = translator(language)
+        self.language = tr.language
         if isinstance(data, str):
             data = CHAT_DATASETS[data]() if data in CHAT_DATASETS else load_dataset(data)
         if isinstance(data, hf_datasets.Dataset):
             data = hf_datasets.DatasetDict({"train": data})
         self.data, self.tokenizer, self.max_length = data, tokenizer, max_length
         self.task = task_for_columns(data[next(iter(data))].column_names).name
-        self.view = VIEWS[self.task](data, tokenizer, max_length)
+        self.view = VIEWS[self.task](data, tokenizer, max_length, tr)
         self.label_names: list[str] = list(self.view.filter_names)
         self._splits: dict[str, SplitRows] = {}
         self._matches: list[int] = []
         self._tokens_split = ""  # the split the shown tokens belong to
         self._ready = False  # observers fire while the links below are made: refresh only once set up
 
-        self._split_w = widgets.Dropdown(options=list(data), description="split")
-        self._label_w = widgets.Dropdown(options=[ALL, *self.label_names], description="label")
+        # Each description gets the room its (translated) text needs: 13px UI font, up to 15% wider than Arial.
+        label_w = max(80, *(math.ceil(text_width(tr(d), 13) * 1.15) + 12
+                            for d in ("split", "label", "search", "tokens of")))
+        style = {"description_width": f"{label_w}px"}
+        self._split_w = widgets.Dropdown(options=list(data), description=tr("split"), style=style)
+        # The label trait keeps the English ALL; only its shown name is translated.
+        self._label_w = widgets.Dropdown(options=[(tr(ALL), ALL), *((n, n) for n in self.label_names)],
+                                         description=tr("label"), style=style)
         # continuous_update=False: filter on Enter or blur, not on every keystroke.
-        self._query_w = widgets.Text(placeholder=self.view.search_placeholder, description="search",
-                                     continuous_update=False)
-        self._prev = widgets.Button(description="‹ prev", layout=widgets.Layout(width="70px"))
-        self._next = widgets.Button(description="next ›", layout=widgets.Layout(width="70px"))
+        self._query_w = widgets.Text(placeholder=tr(self.view.search_placeholder), description=tr("search"),
+                                     continuous_update=False, style=style)
+        button_w = max(70, *(math.ceil(text_width(tr(d), 13) * 1.15) + 26 for d in ("‹ prev", "next ›")))
+        self._prev = widgets.Button(description=tr("‹ prev"), tooltip=tr("previous page"),
+                                    layout=widgets.Layout(width=f"{button_w}px"))
+        self._next = widgets.Button(description=tr("next ›"), tooltip=tr("next page"),
+                                    layout=widgets.Layout(width=f"{button_w}px"))
         self._status = widgets.HTML()
         self._table = widgets.HTML()
-        self._row_w = widgets.Dropdown(description="tokens of", options=[])
+        self._row_w = widgets.Dropdown(description=tr("tokens of"), options=[], style=style,
+                                       tooltip=tr("the row whose tokens are shown"))
         self._tokens_w = widgets.HTML()
         self._labels_chart = widgets.HTML()
         self._length_chart = widgets.HTML()
@@ -167,7 +184,7 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
         self._table.value = self._rows_html()
         self._status.value = f'<span class="{NO_MATH}">{esc(self._status_text())}</span>'
         self._prev.disabled, self._next.disabled = self.page == 0, self.page >= self.n_pages - 1
-        self._row_w.options = [(f"row {r['index']}", r["index"]) for r in page_rows]
+        self._row_w.options = [(self.tr("row {index}", index=r["index"]), r["index"]) for r in page_rows]
         self._row_w.value = page_rows[0]["index"] if page_rows else None
         if not page_rows:
             self.selected = -1
@@ -182,14 +199,15 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
     # --- rendering (all user text escaped) ---------------------------------------------
     def _status_text(self) -> str:
         if not self.n_matches:
-            return f"no rows match in {self.split}"
+            return self.tr("no rows match in {split}", split=self.split)
         first = self.page * self.page_size + 1
         last = min(self.n_matches, first + self.page_size - 1)
-        return f"rows {first}-{last} of {self.n_matches:,} ({self.split}), page {self.page + 1}/{self.n_pages}"
+        return self.tr("rows {first}-{last} of {total} ({split}), page {page}/{pages}", first=first, last=last,
+                       total=f"{self.n_matches:,}", split=self.split, page=self.page + 1, pages=self.n_pages)
 
     def _rows_html(self) -> str:
         if not self.rows:
-            return f'<div class="{NO_MATH}">no rows match</div>'
+            return f'<div class="{NO_MATH}">{esc(self.tr("no rows match"))}</div>'
         return self.view.rows_html(self.split, self.rows)
 
     def _tokens_html(self) -> str:
@@ -199,8 +217,11 @@ class DatasetBrowser(StaticCopyMixin, widgets.VBox):
         lengths = self._rows().lengths
         if lengths is None:
             return ""
-        svg, _, _ = histogram(lengths, title=f"tokens per {self.view.length_what} ({self.split})",
-                              limit=self.max_length)
+        tr = self.tr
+        svg, _, _ = histogram(lengths, title=tr(self.view.length_title, split=self.split), limit=self.max_length,
+                              unit=tr("tokens"),
+                              limit_label=lambda limit, over: tr("max_length {limit} ({over} cut)", limit=limit,
+                                                                 over=over))
         return svg
 
     def to_html(self) -> str:

@@ -30,7 +30,9 @@ from widgets._html import (
     TABLE_STYLE,
     bar_chart,
     esc,
+    esc_text,
 )
+from widgets.i18n import Translator, translator
 
 # Token styles, inline so that they show in static copies (GitHub, exports) where no stylesheet loads;
 # widgets.css styles the same classes.
@@ -44,7 +46,10 @@ CLIP_CHARS = 200  # of each message in the rows table (search still sees all of 
 CLIP_MESSAGES = 6  # messages per conversation in the rows table
 SHOW_CUT = 64  # cut tokens drawn past max_length (all are counted)
 SHOW_TOKENS = 2048  # at most this many tokens drawn for one conversation
-NO_TOKENIZER = f'<div class="{NO_MATH}">(pass a tokenizer to see tokens)</div>'
+
+
+def no_tokenizer(tr: Translator) -> str:
+    return f'<div class="{NO_MATH}">{esc(tr("(pass a tokenizer to see tokens)"))}</div>'
 
 
 class SplitRows:
@@ -62,10 +67,13 @@ class LabelledView:
     css_class = None
     search_placeholder = "search text, then Enter"
     length_what = "row"
+    length_title = "tokens per row ({split})"
     draws_static_tokens = False  # the static copy shows rows and charts, as it did before the token view
 
-    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int) -> None:
+    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int,
+                 tr: Translator | None = None) -> None:
         self.data, self.tokenizer, self.max_length = data, tokenizer, max_length
+        self.tr = tr or translator("en")
         self.filter_names: list[str] = list(data[next(iter(data))].features["label"].names)
         self.labels: dict[str, list[int]] = {}
 
@@ -84,7 +92,7 @@ class LabelledView:
         return {"index": i, "text": rows.texts[i], "label": self.filter_names[self.labels[split][i]]}
 
     def rows_html(self, split: str, page: list[dict[str, Any]]) -> str:
-        return rows_table(("label", "text"), page, lambda r: f'<td style="{CELL_STYLE}">{esc(r["label"])}</td>'
+        return rows_table(self.tr, ("label", "text"), page, lambda r: f'<td style="{CELL_STYLE}">{esc(r["label"])}</td>'
                           f'<td class="sftkit-text" style="{CELL_STYLE}">{esc(r["text"])}</td>')
 
     def tokens(self, split: str, rows: SplitRows, index: int) -> list[dict[str, Any]]:
@@ -97,21 +105,24 @@ class LabelledView:
 
     def tokens_html(self, selected: int, tokens: list[dict[str, Any]]) -> str:
         if not tokens:
-            return NO_TOKENIZER
+            return no_tokenizer(self.tr)
         spans = []
         for t in tokens:
             style = KEPT_STYLE if t["kept"] else CUT_STYLE
             cls = "tok" if t["kept"] else "tok cut"
             spans.append(f'<span class="{cls}" style="{style};margin:1px;padding:0 2px">{esc(t["token"])}</span>')
         cut = sum(not t["kept"] for t in tokens)
-        note = f" ({cut} tokens cut by max_length {self.max_length}, struck through)" if cut else ""
-        return (f'<div class="{NO_MATH}" style="line-height:1.8">row {selected}: {len(tokens)} tokens'
+        tr = self.tr
+        note = tr(" ({cut} tokens cut by max_length {max_length}, struck through)", cut=cut,
+                  max_length=self.max_length) if cut else ""
+        head = tr("row {index}: {n} tokens", index=selected, n=len(tokens))
+        return (f'<div class="{NO_MATH}" style="line-height:1.8">{esc(head)}'
                 f'{esc(note)}<br>{"".join(spans)}</div>')
 
     def chart(self, split: str, rows: SplitRows) -> str:
         labels = self.labels[split]
         counts = [labels.count(i) for i in range(len(self.filter_names))]
-        return bar_chart(self.filter_names, counts, title=f"label counts ({split})")
+        return bar_chart(self.filter_names, counts, title=self.tr("label counts ({split})", split=split))
 
 
 class TaggedView:
@@ -125,10 +136,13 @@ class TaggedView:
     css_class = "sftkit-tagged"
     search_placeholder = "search sentences, then Enter"
     length_what = "sentence"
+    length_title = "tokens per sentence ({split})"
     draws_static_tokens = True
 
-    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int) -> None:
+    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int,
+                 tr: Translator | None = None) -> None:
         self.data, self.tokenizer, self.max_length = data, tokenizer, max_length
+        self.tr = tr or translator("en")
         self.tag_names: list[str] = list(data[next(iter(data))].features["tags"].feature.names)
         self.filter_names = sorted({name[2:] for name in self.tag_names if name != "O"})
         self.colors = {kind: PALETTE[i % len(PALETTE)] for i, kind in enumerate(self.filter_names)}
@@ -152,7 +166,7 @@ class TaggedView:
         return {"index": i, "text": rows.texts[i], "entities": entities}
 
     def rows_html(self, split: str, page: list[dict[str, Any]]) -> str:
-        table = rows_table(("entities", "sentence"), page, lambda r: (
+        table = rows_table(self.tr, ("entities", "sentence"), page, lambda r: (
             f'<td style="{NUM_STYLE}">{len(r["entities"])}</td>'
             f'<td class="sftkit-text" style="{CELL_STYLE};line-height:1.9">'
             f'{self._marked(self.words[split][r["index"]], self.tags[split][r["index"]])}</td>'))
@@ -175,7 +189,7 @@ class TaggedView:
         return " ".join(out)
 
     def _legend(self) -> str:
-        return "entity types: " + " · ".join(f'<b style="color:{self.colors[k]}">{esc(k)}</b>'
+        return esc(self.tr("entity types: ")) + " · ".join(f'<b style="color:{self.colors[k]}">{esc(k)}</b>'
                                              for k in self.filter_names)
 
     def tokens(self, split: str, rows: SplitRows, index: int) -> list[dict[str, Any]]:
@@ -195,13 +209,15 @@ class TaggedView:
 
     def tokens_html(self, selected: int, tokens: list[dict[str, Any]]) -> str:
         if not tokens:
-            return NO_TOKENIZER
+            return no_tokenizer(self.tr)
         spans = [self._token_span(t) for t in tokens]
         cut = sum(not t["kept"] for t in tokens)
         tagged = sum(t["tag"] is not None for t in tokens)
-        note = (f"row {selected}: {len(tokens)} tokens, {tagged} carry a word's tag (the first piece of each word)"
-                + (f", {cut} cut by max_length {self.max_length} (struck through; their words count as O)"
-                   if cut else ""))
+        tr = self.tr
+        note = (tr("row {index}: {n} tokens, {tagged} carry a word's tag (the first piece of each word)",
+                   index=selected, n=len(tokens), tagged=tagged)
+                + (tr(", {cut} cut by max_length {max_length} (struck through; their words count as O)", cut=cut,
+                      max_length=self.max_length) if cut else ""))
         return (f'<div class="{NO_MATH}" style="font:13px {FONT_FAMILY};line-height:2.1">{esc(note)}<br>'
                 f'{"".join(spans)}</div>')
 
@@ -219,7 +235,7 @@ class TaggedView:
     def chart(self, split: str, rows: SplitRows) -> str:
         counts = Counter(k for tags in self.tags[split] for k, _, _ in bio_spans(tags))
         return bar_chart(self.filter_names, [counts[k] for k in self.filter_names],
-                         title=f"entities by type ({split})")
+                         title=self.tr("entities by type ({split})", split=split))
 
 
 class ChatView:
@@ -229,12 +245,15 @@ class ChatView:
     css_class = "sftkit-chat"
     search_placeholder = "search messages, then Enter"
     length_what = "conversation"
+    length_title = "tokens per conversation ({split})"
     draws_static_tokens = True
     filter_names: list[str] = []  # conversations have no labels to filter by
 
-    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int) -> None:
+    def __init__(self, data: hf_datasets.DatasetDict, tokenizer: Any, max_length: int,
+                 tr: Translator | None = None) -> None:
         _check_chat_tokenizer(tokenizer)
         self.data, self.tokenizer, self.max_length = data, tokenizer, max_length
+        self.tr = tr or translator("en")
         self.messages: dict[str, list[list[Message]]] = {}
 
     def load(self, split: str) -> SplitRows:
@@ -257,11 +276,11 @@ class ChatView:
             lines = [f'<b style="color:{ROLE_COLORS.get(m["role"], "#333")}">{esc(m["role"])}</b>: '
                      f'{esc(_clip(m["content"]))}' for m in messages[:CLIP_MESSAGES]]
             if len(messages) > CLIP_MESSAGES:
-                lines.append(f"<i>… {len(messages) - CLIP_MESSAGES} more messages</i>")
+                lines.append(f"<i>{esc(self.tr('… {n} more messages', n=len(messages) - CLIP_MESSAGES))}</i>")
             return (f'<td style="{NUM_STYLE}">{r["turns"]}</td>'
                     f'<td class="sftkit-text" style="{CELL_STYLE}">{"<br>".join(lines)}</td>')
 
-        return rows_table(("turns", "conversation"), page, cells, thousands=True)
+        return rows_table(self.tr, ("turns", "conversation"), page, cells, thousands=True)
 
     def tokens(self, split: str, rows: SplitRows, index: int) -> list[dict[str, Any]]:
         """The conversation's tokens from encode_chats, uncut (to show what max_length cuts: the end)."""
@@ -294,9 +313,11 @@ class ChatView:
         n_loss = sum(t["loss"] for t in tokens)
         n_cut = sum(not t["kept"] for t in tokens)
         lost = sum(t["assistant"] and not t["kept"] for t in tokens)
-        counts = (f"row {selected}: {len(tokens):,} tokens, {n_loss:,} in the loss, {n_cut:,} cut"
-                  + (f" by max_length {self.max_length}" if n_cut else "")
-                  + (f" ({lost:,} of them the assistant's)" if lost else ""))
+        tr = self.tr
+        counts = (tr("row {index}: {n} tokens, {loss} in the loss, {cut} cut", index=selected, n=f"{len(tokens):,}",
+                     loss=f"{n_loss:,}", cut=f"{n_cut:,}")
+                  + (tr(" by max_length {max_length}", max_length=self.max_length) if n_cut else "")
+                  + (tr(" ({lost} of them the assistant's)", lost=f"{lost:,}") if lost else ""))
         shown = min(len(tokens), self.max_length + SHOW_CUT, SHOW_TOKENS)
         spans = []
         for t in tokens[:shown]:
@@ -311,11 +332,16 @@ class ChatView:
             text = esc(t["token"]).replace("\n", "↵")
             spans.append(f'<span class="{cls}" style="{style};{TOKEN_BOX}">{text}</span>'
                          + ("<br>" if "\n" in t["token"] else ""))
-        more = f'<div><i>… {len(tokens) - shown:,} more tokens not drawn</i></div>' if shown < len(tokens) else ""
-        legend = (f'<span class="key sftkit-loss" style="{LOSS_STYLE};{TOKEN_BOX}">assistant</span> in the loss '
-                  f'(learned) · <span class="key" style="{KEPT_STYLE};{TOKEN_BOX}">context</span> read, no loss · '
-                  f'<span class="key cut" style="{CUT_STYLE};{TOKEN_BOX}">cut</span> past max_length '
-                  f'{self.max_length} (underlined dashed: the assistant\'s) · ↵ newline')
+        more = (f'<div><i>{esc(tr("… {n} more tokens not drawn", n=f"{len(tokens) - shown:,}"))}</i></div>'
+                if shown < len(tokens) else "")
+        past = tr(" past max_length {max_length} (underlined dashed: the assistant's) · ↵ newline",
+                  max_length=self.max_length)
+        legend = (f'<span class="key sftkit-loss" style="{LOSS_STYLE};{TOKEN_BOX}">{esc(tr("assistant"))}</span>'
+                  f'{esc(tr(" in the loss (learned) · "))}'
+                  f'<span class="key" style="{KEPT_STYLE};{TOKEN_BOX}">{esc(tr("context"))}</span>'
+                  f'{esc(tr(" read, no loss · "))}'
+                  f'<span class="key cut" style="{CUT_STYLE};{TOKEN_BOX}">{esc(tr("cut"))}</span>'
+                  f'{esc_text(past)}')
         return (f'<div class="sftkit-chat-tokens {NO_MATH}" style="line-height:1.8">{esc(counts)}<br>'
                 f'<span class="sftkit-legend" style="font-size:11px;color:{MUTED}">{legend}</span>'
                 f'<div style="white-space:pre-wrap;font-family:monospace;font-size:12px;line-height:1.9">'
@@ -327,7 +353,8 @@ class ChatView:
         roles = [r for r in ROLES if r in counts]
         per = sum(counts.values()) / max(len(conversations), 1)
         return bar_chart(roles, [counts[r] for r in roles],
-                         title=f"messages by role ({split}, {per:.1f} per conversation)")
+                         title=self.tr("messages by role ({split}, {per} per conversation)", split=split,
+                                       per=f"{per:.1f}"))
 
 
 # The view of each task's data, by the task's registry name.
@@ -340,16 +367,17 @@ def kept_positions(n: int, max_length: int) -> set[int]:
     return set(range(n)) if n <= max_length else set(range(max_length - 1)) | {n - 1}
 
 
-def rows_table(columns: tuple[str, ...], page: list[dict[str, Any]], cells: Callable[[dict[str, Any]], str], *,
-               thousands: bool = False) -> str:
+def rows_table(tr: Translator, columns: tuple[str, ...], page: list[dict[str, Any]],
+               cells: Callable[[dict[str, Any]], str], *, thousands: bool = False) -> str:
     """A page of rows: the row number, the view's own cells, and the token count (marked when cut)."""
     body = []
     for r in page:
         n = "" if "n_tokens" not in r else (f"{r['n_tokens']:,}" if thousands else f"{r['n_tokens']}") + (
-            " (cut)" if r["truncated"] else "")
+            tr(" (cut)") if r["truncated"] else "")
         body.append(f'<tr class="sftkit-row" data-index="{r["index"]}"><td style="{NUM_STYLE}">{r["index"]}</td>'
-                    f'{cells(r)}<td style="{NUM_STYLE}">{n}</td></tr>')
-    return (f'<table class="sftkit-table {NO_MATH}" style="{TABLE_STYLE}">{head_row("#", *columns, "tokens")}'
+                    f'{cells(r)}<td style="{NUM_STYLE};white-space:nowrap">{n}</td></tr>')  # "34 (cut)" on one line
+    head = head_row(*(tr(c) for c in ("#", *columns, "tokens")))
+    return (f'<table class="sftkit-table {NO_MATH}" style="{TABLE_STYLE}">{head}'
             f'{"".join(body)}</table>')
 
 

@@ -34,6 +34,7 @@ from widgets._html import (
     text_width,
     whole,
 )
+from widgets.i18n import Translator, translator
 
 STATIC = Path(__file__).parent / "static"
 SORTS = ("label", "name", "support", "recall", "f1")
@@ -64,9 +65,15 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
     per_class = traitlets.List(help="precision, recall, f1, support per class").tag(sync=True)
     pairs = traitlets.List(help="the most-confused (true, predicted) pairs").tag(sync=True)
     k = traitlets.Int(10, help="how many examples and pairs to list").tag(sync=True)
+    labels = traitlets.Dict(help="every word the view draws, in the widget's language ({placeholders} filled "
+                                 "in the browser); confusion.js holds none of its own").tag(sync=True)
 
     def __init__(self, result: EvalResult, *, sort_by: str | None = None, normalize: bool = False,
-                 k: int = 10) -> None:
+                 k: int = 10, language: str | None = None) -> None:
+        """`language`: "en" or "zh" (Simplified Chinese) for every label, hint and accessible name; None:
+        $SFTKIT_LANG, else English. Class names and example texts are shown as they are."""
+        self.tr = translator(language)
+        self.language = self.tr.language
         self.result = result
         names = list(result.label_names)
         matrix = result.confusion
@@ -78,7 +85,8 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         sort_by = sort_by or ("label" if len(names) <= 10 else "recall")
         super().__init__(label_names=names, short_names=distinct_labels(names, SHORT_CHARS), matrix=matrix.tolist(),
                          normalize=normalize, k=k, per_class=per_class, pairs=pairs, sort_by=sort_by,
-                         order=self._order(sort_by, names, per_class), _key=uuid.uuid4().hex)
+                         order=self._order(sort_by, names, per_class), _key=uuid.uuid4().hex,
+                         labels=view_labels(self.tr))
         self.add_class("sftkit-confusion-widget")
 
     @staticmethod
@@ -141,12 +149,13 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         left, top = label_w + 14, math.ceil(label_w * math.sin(math.pi / 3)) + 22
         width, height = left + n * cell + math.ceil(label_w / 2) + 8, top + n * cell + 6
         top_value = values.max() or 1
-        mode = "row-normalised" if self.normalize else "counts"
-        title = f"confusion matrix ({mode}; rows true, columns predicted)"
+        tr = self.tr
+        mode = tr("row-normalised") if self.normalize else tr("counts")
+        title = tr("confusion matrix ({mode}; rows true, columns predicted)", mode=mode)
         parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="sftkit-heatmap {NO_MATH}" width="{width}" '
                  f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}" '
                  f'style="font:11px {FONT_FAMILY};display:block" fill="{TEXT}">'),
-                 '<text x="2" y="12" font-weight="bold">true ↓  predicted →</text>']
+                 f'<text x="2" y="12" font-weight="bold">{esc(tr("true ↓  predicted →"))}</text>']
         for r, t in enumerate(order):
             y = top + r * cell + cell / 2 + 4
             cx = left + r * cell + cell / 2
@@ -162,10 +171,13 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
                 x, y = left + c * cell, top + r * cell
                 selected = self.selected == [t, p]
                 outline = ' stroke="#000" stroke-width="2"' if selected else ""
-                share = f"{100 * count / counts[t].sum():.1f}% of row" if counts[t].sum() else "empty row"
+                share = (tr("{share}% of row", share=f"{100 * count / counts[t].sum():.1f}") if counts[t].sum()
+                         else tr("empty row"))
+                cell_title = tr("true {true}, predicted {pred}: {count} ({share})", true=names[t], pred=names[p],
+                                count=count, share=share)
                 parts.append(f'<rect class="cell{" selected" if selected else ""}" x="{x}" y="{y}" '
                              f'width="{cell - 1}" height="{cell - 1}" fill="{fill}"{outline}>'
-                             f'<title>true {esc(names[t])}, predicted {esc(names[p])}: {count} ({share})</title></rect>')
+                             f'<title>{esc(cell_title)}</title></rect>')
                 if count:
                     text = f"{v:.2f}".removeprefix("0") if self.normalize else str(count)
                     size = min(11, (cell - 4) / max(0.62 * len(text), 1))
@@ -174,19 +186,22 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         return "".join(parts) + "</svg>"
 
     def to_html(self) -> str:
-        names = self.label_names
+        names, tr = self.label_names, self.tr
         head = f'style="font:bold 12px {FONT_FAMILY};color:{TEXT};margin:10px 0 2px"'
+        words = {"headers": tr, "empty": tr("(none)")}
         parts = [f'<div class="{NO_MATH}" style="overflow-x:auto">{self.heatmap_svg()}</div>',
-                 f"<div {head}>per class</div>",
-                 table(self.per_class, ["class", "precision", "recall", "f1", "support"], formats=PER_CLASS_FORMATS),
-                 f"<div {head}>most confused (true → predicted)</div>",
-                 table(self.pairs, ["true", "predicted", "count"], formats={"count": whole})]
+                 f"<div {head}>{esc(tr('per class'))}</div>",
+                 table(self.per_class, ["class", "precision", "recall", "f1", "support"], formats=PER_CLASS_FORMATS,
+                       **words),
+                 f"<div {head}>{esc(tr('most confused (true → predicted)'))}</div>",
+                 table(self.pairs, ["true", "predicted", "count"], formats={"count": whole}, **words)]
         if self.selected:
-            parts += [(f"<div {head}>true {esc(names[self.selected[0]])}, predicted {esc(names[self.selected[1]])}: "
-                      "worst first</div>"),
-                      table(self.examples, ["index", "text", "confidence", "loss"], formats=EXAMPLE_FORMATS)]
+            title = tr("true {true}, predicted {pred}: worst first", true=names[self.selected[0]],
+                       pred=names[self.selected[1]])
+            parts += [f"<div {head}>{esc(title)}</div>",
+                      table(self.examples, ["index", "text", "confidence", "loss"], formats=EXAMPLE_FORMATS, **words)]
         else:
-            parts.append(f'<div style="color:{MUTED};font:12px {FONT_FAMILY}">no cell selected</div>')
+            parts.append(f'<div style="color:{MUTED};font:12px {FONT_FAMILY}">{esc(tr("no cell selected"))}</div>')
         return "".join(parts)
 
     def __repr__(self) -> str:
@@ -195,3 +210,26 @@ class ConfusionMatrixViewer(StaticCopyMixin, anywidget.AnyWidget):
         cell = f", selected={self.selected}" if self.selected else ""
         return (f"ConfusionMatrixViewer(classes={len(self.label_names)}, examples={total}, "
                 f"accuracy={correct / max(total, 1):.3f}, normalize={self.normalize}, sort_by={self.sort_by!r}{cell})")
+
+
+def view_labels(tr: Translator) -> dict[str, Any]:
+    """The words confusion.js draws, in `tr`'s language; templates keep their {placeholders} for the browser."""
+    columns = ("class", "precision", "recall", "f1", "support", "true", "predicted", "count", "index", "text",
+               "confidence", "loss")
+    return {
+        "normalize": tr("row-normalised"), "sort_aria": tr("sort rows and columns by"),
+        "sort_option": tr("sort: {option}", option="{option}"), "sort_names": {s: tr.context("sort", s) for s in SORTS},
+        "zoom_in": tr("larger cells"), "zoom_out": tr("fit cells"), "axes": tr("true ↓  predicted →"),
+        "grid": tr("confusion matrix: rows are true classes, columns predicted; arrow keys move, Enter lists the "
+                   "cell's examples"),
+        "cell": tr("true {true}, predicted {pred}: {count} ({share})", true="{true}", pred="{pred}", count="{count}",
+                   share="{share}"),
+        "share": tr("{share}% of row", share="{share}"),
+        "hint": tr("hover a label or cell for its full name; arrow keys move, Enter lists a cell's examples"),
+        "hint_hidden": tr("counts are hidden at this size: press “larger cells”"),
+        "per_class": tr("per class"), "pairs": tr("most confused (true → predicted)"),
+        "selected": tr("true {true}, predicted {pred}: worst first", true="{true}", pred="{pred}"),
+        "no_examples": tr("no examples in this cell"),
+        "choose": tr("click a cell (or press Enter on it) to list its examples"),
+        "columns": {c: tr(c) for c in columns},
+    }

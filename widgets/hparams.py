@@ -15,6 +15,7 @@ from sftkit import ConfigError, TrainConfig, field_info
 from sftkit.config import check_setting
 from widgets._base import StaticCopyMixin
 from widgets._html import MUTED, NO_MATH, esc, table, text_width
+from widgets.i18n import translator
 
 # Which field a ConfigError message is about: "setting 'lr' must be ..."
 _FIELD_IN_ERROR = re.compile(r"setting '([^']+)'")
@@ -39,7 +40,11 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
 
     def __init__(self, config: TrainConfig | None = None, *, on_train: Callable[[TrainConfig], Any] | None = None,
                  on_stop: Callable[[], Any] | None = None, monitor: Any = None, data: Any = None,
-                 model: Any = None, groups: tuple[str, ...] | None = None) -> None:
+                 model: Any = None, groups: tuple[str, ...] | None = None, language: str | None = None) -> None:
+        """`language`: "en" or "zh" (Simplified Chinese) for every label, tooltip and message; None:
+        $SFTKIT_LANG, else English. Field names stay as typed in configs and commands; engine errors stay English."""
+        self.tr = tr = translator(language)
+        self.language = tr.language
         self._config = config or TrainConfig()
         self.fields = [f for f in field_info() if groups is None or f["group"] in groups]
         self._by_name = {f["name"]: f for f in self.fields}
@@ -56,16 +61,23 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self._error_w: dict[str, widgets.HTML] = {}
         sections: list[widgets.Widget] = []
         for group in dict.fromkeys(f["group"] for f in self.fields):
-            sections.append(widgets.HTML(f"<b>{esc(group)}</b>"))
+            sections.append(widgets.HTML(f"<b>{esc(tr(group))}</b>"))
             sections += [self._field_row(f) for f in self.fields if f["group"] == group]
-        self._yaml_w = widgets.Textarea(description="config", disabled=True, layout=widgets.Layout(width="95%", height="90px"))
-        self._command_w = widgets.Textarea(description="command", disabled=True, layout=widgets.Layout(width="95%", height="50px"))
-        self._path_w = widgets.Text(value="config.yaml", description="file")
-        save, load = widgets.Button(description="Save"), widgets.Button(description="Load")
-        self._train_b = widgets.Button(description="Train", button_style="success", icon="play",
-                                       tooltip="train with these settings")
-        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
-                                      tooltip="stop the run after the current step")
+        style = {"description_width": f"{self._label_px}px"}
+        self._yaml_w = widgets.Textarea(description=tr("config"), disabled=True, style=style,
+                                        tooltip=tr("the config file matching the form"),
+                                        layout=widgets.Layout(width="95%", height="90px"))
+        self._command_w = widgets.Textarea(description=tr("command"), disabled=True, style=style,
+                                           tooltip=tr("the sftkit train command matching the form"),
+                                           layout=widgets.Layout(width="95%", height="50px"))
+        self._path_w = widgets.Text(value="config.yaml", description=tr("file"), style=style,
+                                    tooltip=tr("the config file to save or load"))
+        save = widgets.Button(description=tr("Save"), tooltip=tr("save the config to this file (.yaml or .json)"))
+        load = widgets.Button(description=tr("Load"), tooltip=tr("load the config from this file"))
+        self._train_b = widgets.Button(description=tr("Train"), button_style="success", icon="play",
+                                       tooltip=tr("train with these settings"))
+        self._stop_b = widgets.Button(description=tr("Stop"), button_style="danger", icon="stop", disabled=True,
+                                      tooltip=tr("stop the run after the current step"))
         self._message_w = widgets.HTML()
         for w, cls in ((self._train_b, "sftkit-train"), (self._stop_b, "sftkit-stop"), (save, "sftkit-save"),
                        (load, "sftkit-load"), (self._yaml_w, "sftkit-yaml"), (self._command_w, "sftkit-command"),
@@ -86,8 +98,20 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     # --- building the form -------------------------------------------------------------
     @property
     def _label_px(self) -> int:
-        """Room for the longest field name in full (JupyterLab's 13px UI font is up to 15% wider than Arial)."""
-        return math.ceil(max(text_width(f["name"], 13) for f in self.fields) * 1.15) + 12
+        """Room for the longest description in full: the field names and the (translated) names of the config,
+        command and file boxes (JupyterLab's 13px UI font is up to 15% wider than Arial; CJK is 1 em a character)."""
+        labels = [f["name"] for f in self.fields] + [self.tr(d) for d in ("config", "command", "file")]
+        return math.ceil(max(text_width(label, 13) for label in labels) * 1.15) + 12
+
+    def _help(self, f: dict[str, Any]) -> str:
+        """A field's help text in the panel's language (the task field's: from the registered tasks)."""
+        tr = self.tr
+        if f["name"] == "task" and not tr.english:
+            from sftkit.tasks.registry import TASKS
+
+            return tr("; ").join(tr("{name}: {description}", name=name, description=tr(spec.description))
+                                 for name, spec in TASKS.items())
+        return tr(f["help"])
 
     def _field_row(self, f: dict[str, Any]) -> widgets.Widget:
         name, kind = f["name"], f["type"]
@@ -104,18 +128,20 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         else:
             # continuous_update=False: validate when the user presses Enter or leaves the box.
             w = widgets.Text(description=name, continuous_update=False, style=style,
-                             placeholder="empty: None" if f["optional"] else "",
+                             placeholder=self.tr("empty: None") if f["optional"] else "",
                              layout=widgets.Layout(width=f"{label + 240}px"))
         bounds = " ".join(x for x in (f"≥ {f['low']}" if f.get("low") is not None else "",
                                       f"≤ {f['high']}" if f.get("high") is not None else "") if x)
-        w.tooltip = f"{f['help']} ({kind}{', optional' if f['optional'] else ''}{', ' + bounds if bounds else ''})"
+        template = "{help} ({kind}" + (", optional" if f["optional"] else "") + (", {bounds}" if bounds else "") + ")"
+        help_text = self._help(f)
+        w.tooltip = self.tr(template, help=help_text, kind=kind, bounds=bounds)
         w.add_class(f"sftkit-field-{name}")
         w.observe(lambda change, name=name: self._changed(name), "value")
         self.inputs[name] = w
         error = widgets.HTML(layout=widgets.Layout(min_width="200px"))
         error.add_class(f"sftkit-error-{name}")
         self._error_w[name] = error
-        help_w = widgets.HTML(f'<span class="{NO_MATH}" style="color:{MUTED};font-size:11px">{esc(f["help"])}</span>')
+        help_w = widgets.HTML(f'<span class="{NO_MATH}" style="color:{MUTED};font-size:11px">{esc(help_text)}</span>')
         return widgets.HBox([w, error, help_w])
 
     # --- values <-> config -------------------------------------------------------------
@@ -150,7 +176,8 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self._config = config
         self._show(config)
         if changed:
-            self._say(f"task {task}: " + ", ".join(f"{n}={getattr(config, n)}" for n in changed))
+            self._say(self.tr("task {task}: {changes}", task=task,
+                              changes=", ".join(f"{n}={getattr(config, n)}" for n in changed)))
 
     def _parse(self, name: str, raw: Any) -> Any:
         f = self._by_name[name]
@@ -163,12 +190,14 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             try:
                 return int(text)
             except ValueError:
-                raise ConfigError(f"setting '{name}' must be a whole number, got {raw!r}") from None
+                raise ConfigError(self.tr("setting '{name}' must be a whole number, got {raw}", name=name,
+                                          raw=repr(raw))) from None
         if f["type"] == "float":
             try:
                 return float(text)
             except ValueError:
-                raise ConfigError(f"setting '{name}' must be a number, got {raw!r}") from None
+                raise ConfigError(self.tr("setting '{name}' must be a number, got {raw}", name=name,
+                                          raw=repr(raw))) from None
         return raw
 
     def _validate(self) -> None:
@@ -194,7 +223,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             msg = errors.get(name)
             w.value = f'<span class="sftkit-error {NO_MATH}" style="color:#c00">⚠ {esc(msg)}</span>' if msg else ""
         if errors:
-            self._yaml_w.value = self._command_w.value = "(fix the fields marked ⚠)"
+            self._yaml_w.value = self._command_w.value = self.tr("(fix the fields marked ⚠)")
         else:
             self._yaml_w.value, self._command_w.value = self.yaml, self.command
         self._update_buttons()
@@ -222,7 +251,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         path = Path(path)
         text = self.config.to_json() if path.suffix.lower() == ".json" else self.config.to_yaml()
         path.write_text(text, encoding="utf-8")
-        self.message = f"saved {path}"
+        self.message = self.tr("saved {path}", path=path)
         self._message_w.value = f'<span class="{NO_MATH}">{esc(self.message)}</span>'
         return path
 
@@ -230,7 +259,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         """Read a .yaml/.json config into the form (ConfigError if the file is invalid)."""
         config = TrainConfig.from_file(path)
         self.config = config
-        self.message = f"loaded {path}"
+        self.message = self.tr("loaded {path}", path=path)
         self._message_w.value = f'<span class="{NO_MATH}">{esc(self.message)}</span>'
         return config
 
@@ -244,12 +273,12 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     def train(self) -> Any:
         """Start a run with the form's config (what the Train button does)."""
         if self.on_train is None:
-            return self._say("no trainer attached: pass monitor= (a LiveMonitor) or on_train=")
+            return self._say(self.tr("no trainer attached: pass monitor= (a LiveMonitor) or on_train="))
         if self.errors:
-            return self._say("fix the fields marked ⚠ first")
+            return self._say(self.tr("fix the fields marked ⚠ first"))
         if self.running:
-            return self._say("a run is going: Stop it (or wait for it) first")
-        self._say("training started")
+            return self._say(self.tr("a run is going: Stop it (or wait for it) first"))
+        self._say(self.tr("training started"))
         self._run_going = True
         try:
             result = self.on_train(self.config)
@@ -267,7 +296,7 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
         self.on_stop()
         self._run_going = False
         if self.monitor is None or self.monitor.status == "stopping":
-            self._say("stop requested: the run ends after the current step")
+            self._say(self.tr("stop requested: the run ends after the current step"))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -279,10 +308,13 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     def _monitor_changed(self, change: dict[str, Any]) -> None:
         """The monitor's run moved on (from the training thread): say so beside the buttons."""
         m = self.monitor
-        step = f"step {m._step}/{m.max_steps}"
-        messages = {"stopped": f"stopped at {step}" + (f" ({m.stop_reason})" if m.stop_reason else ""),
-                    "completed": f"run completed: {step}" + (f" ({m.stop_reason})" if m.stop_reason else ""),
-                    "error": "the run failed: its error is shown in the monitor"}
+        tr = self.tr
+        step = tr("step {step}/{max_steps}", step=m._step, max_steps=m.max_steps)
+        # A stop reason is the run's record (English); the ones the widgets word are shown translated.
+        reason = tr(" ({reason})", reason=tr.term(m.stop_reason)) if m.stop_reason else ""
+        messages = {"stopped": tr("stopped at {step}", step=step) + reason,
+                    "completed": tr("run completed: {step}", step=step) + reason,
+                    "error": tr("the run failed: its error is shown in the monitor")}
         if change["new"] in messages:
             self._say(messages[change["new"]])
         self._update_buttons()
@@ -301,9 +333,10 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
     def to_html(self) -> str:
         rows = [{"setting": name, "value": self.values.get(name), "error": self.errors.get(name, "")}
                 for name in self.inputs]
-        code = self.yaml if not self.errors else "(invalid)"
+        code = self.yaml if not self.errors else self.tr("(invalid)")
         message = f'<div class="{NO_MATH}">{esc(self.message)}</div>' if self.message else ""
-        return (f'{table(rows, ["setting", "value", "error"])}<pre class="{NO_MATH}">{esc(code)}</pre>'
+        settings = table(rows, ["setting", "value", "error"], headers=self.tr, empty=self.tr("(none)"))
+        return (f'{settings}<pre class="{NO_MATH}">{esc(code)}</pre>'
                 f'<pre class="{NO_MATH}">{esc(self.command)}</pre>{message}')
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ at its safe point after a step, so a stopped run ends clean, with the best weigh
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import threading
@@ -24,7 +25,8 @@ import sftkit
 from sftkit import Callback, TrainConfig, TrainerControl, TrainerState
 from sftkit.runs import compare_runs, list_runs
 from widgets._base import StaticCopyMixin
-from widgets._html import FONT_FAMILY, NO_MATH, PALETTE, TEXT, esc, fmt, line_chart, table
+from widgets._html import FONT_FAMILY, NO_MATH, PALETTE, TEXT, esc, esc_text, fmt, line_chart, table
+from widgets.i18n import Translator, translator
 
 STATIC = Path(__file__).parent / "static"
 EVAL_KEYS = ("eval_loss", "eval_accuracy", "eval_macro_f1")  # classification's: shown before a run names its task
@@ -48,6 +50,7 @@ class ChartControls(anywidget.AnyWidget):
     _css = STATIC / "widgets.css"
     smoothing = traitlets.Float(0.6, min=0.0, max=0.99, help="EMA weight for the train-loss curve").tag(sync=True)
     log_scale = traitlets.Bool(False, help="log-scale loss axis").tag(sync=True)
+    labels = traitlets.Dict(help="the controls' visible and accessible names, in the monitor's language").tag(sync=True)
 
 
 class MonitorCallback(Callback):
@@ -90,8 +93,13 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     verdict = traitlets.Dict(help="the run's baseline verdict (metrics.json's baseline_verdict), once it ended")
 
     def __init__(self, *, compare: str | Path | Sequence[dict[str, Any]] | None = None, min_interval_s: float = 0.25,
-                 max_points: int = 300, title: str = "training", text_stream: TextIO | None = None,
-                 text_mode: bool | None = None) -> None:
+                 max_points: int = 300, title: str | None = None, text_stream: TextIO | None = None,
+                 text_mode: bool | None = None, language: str | None = None) -> None:
+        """`language`: "en" or "zh" (Simplified Chinese) for every label and message; None: $SFTKIT_LANG,
+        else English. Run names and the engine's messages (stop reasons, the baseline verdict) stay as written."""
+        self.tr = tr = translator(language)
+        self.language = tr.language
+        title = tr("training") if title is None else title
         self.min_interval_s, self.max_points, self.title = min_interval_s, max_points, title
         self.text_mode = (not _in_kernel()) if text_mode is None else text_mode
         self._text_stream = text_stream
@@ -110,11 +118,12 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self.result: sftkit.RunResult | None = None
         self.earlier = _earlier_runs(compare)
         self.chart = LineChart()
-        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self._progress = widgets.IntProgress(value=0, min=0, max=1, description=tr("progress"),
+                                             tooltip=tr("training progress"))
         self._header = widgets.HTML()
-        self._controls = ChartControls(smoothing=self.smoothing)
-        self._stop_b = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
-                                      tooltip="stop after the current step (the best weights are kept)")
+        self._controls = ChartControls(smoothing=self.smoothing, labels=controls_labels(tr))
+        self._stop_b = widgets.Button(description=tr("Stop"), button_style="danger", icon="stop", disabled=True,
+                                      tooltip=tr("stop after the current step (the best weights are kept)"))
         self._table = widgets.HTML()
         self._verdict_w = widgets.HTML()
         self._compare_w = widgets.HTML(self._compare_html())
@@ -141,7 +150,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         """Run `sftkit.train` with this monitor (and any extra `callbacks`) attached. In a notebook it runs
         in a thread and returns at once (call `wait()` for the RunResult); in a terminal it runs here."""
         if self.running:
-            raise RuntimeError("this monitor is already watching a run; Stop it or wait() first")
+            raise RuntimeError(self.tr("this monitor is already watching a run; Stop it or wait() first"))
         self._stop_requested, self._error, self.result = False, None, None
         self._stop_source = "stopped from the monitor"
         self.status, self.stop_reason, self.verdict = "starting", "", {}
@@ -207,7 +216,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._push()
         self._update_static_copy()
         if self.text_mode and self.verdict:
-            print("\n".join(_verdict_lines(self.verdict)), file=self._text_stream or sys.stderr, flush=True)
+            print("\n".join(_verdict_lines(self.verdict, self.tr)), file=self._text_stream or sys.stderr, flush=True)
 
     def _set_verdict(self, metrics: dict[str, Any]) -> None:
         self.verdict = dict(metrics.get("baseline_verdict") or {})
@@ -250,7 +259,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         self._push()
         self._update_static_copy()  # the saved notebook keeps the final curves, table and verdict
         if self.text_mode:
-            lines = [self._text_line(), *(_verdict_lines(self.verdict) if self.verdict else [])]
+            lines = [self._text_line(), *(_verdict_lines(self.verdict, self.tr) if self.verdict else [])]
             print("\n".join(lines), file=self._text_stream or sys.stderr, flush=True)
 
     @traitlets.observe("smoothing", "log_scale")
@@ -273,7 +282,7 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
                 self._progress.max = max(self.max_steps, 1)
                 self._progress.value = min(self._step, self._progress.max)
                 self._header.value = f'<span class="{NO_MATH}">{esc(self._header_text())}</span>'
-                self._table.value = table([latest]) if latest else ""
+                self._table.value = table([latest], headers=self._column) if latest else ""
                 self._verdict_w.value = self._verdict_html()
                 self.updates += 1
 
@@ -282,24 +291,29 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         train = [(r["step"], r["train_loss"]) for r in self._records if "train_loss" in r]
         evals = [(r["step"], r["eval_loss"]) for r in self._records if "eval_loss" in r]
         lrs = [(r["step"], r["lr"]) for r in self._records if "lr" in r]
+        tr = self.tr
         loss_series = []
         if self.smoothing > 0 and len(train) > 1:
-            loss_series.append({"name": "train loss (raw)", "color": RAW_COLOR, "width": 1,
+            loss_series.append({"name": tr("train loss (raw)"), "color": RAW_COLOR, "width": 1,
                                 "points": downsample(train, self.max_points)})
-        loss_series.append({"name": "train loss" + (f" (smoothed {self.smoothing:.2f})" if self.smoothing else ""),
+        loss_series.append({"name": tr("train loss (smoothed {weight})", weight=f"{self.smoothing:.2f}")
+                            if self.smoothing else tr("train loss"),
                             "color": PALETTE[0], "width": 2,
                             "points": downsample(smooth(train, self.smoothing), self.max_points)})
-        loss_series.append({"name": "eval loss", "color": PALETTE[1], "points": downsample(evals, self.max_points)})
+        loss_series.append({"name": tr("eval loss"), "color": PALETTE[1], "points": downsample(evals, self.max_points)})
         for i, run in enumerate(self.earlier):
             pts = [(r["step"], r["train_loss"]) for r in run["log_history"] if "train_loss" in r]
-            loss_series.append({"name": f"earlier: {run['name']}", "color": PALETTE[2 + i % 4], "dash": True,
-                                "points": downsample(smooth(pts, self.smoothing), self.max_points)})
+            loss_series.append({"name": tr("earlier: {name}", name=run["name"]), "color": PALETTE[2 + i % 4],
+                                "dash": True, "points": downsample(smooth(pts, self.smoothing), self.max_points)})
         accuracy = self._accuracy_panel()
+        # Every word the chart draws comes with the spec: chart.js holds none of its own.
+        words = {"x_label": tr("step"), "empty": tr("no data yet")}
         return {"panels": [
-            {"title": "loss", "log": self.log_scale, "series": loss_series, "width": 520, "height": 220},
-            *([accuracy] if accuracy else []),
-            {"title": "learning rate", "log": False, "width": 520, "height": 130,
-             "series": [{"name": "lr", "color": PALETTE[4], "points": downsample(lrs, self.max_points)}]},
+            {"title": tr("loss"), "log": self.log_scale, "series": loss_series, "width": 520, "height": 220, **words},
+            *([{**accuracy, **words}] if accuracy else []),
+            {"title": tr("learning rate"), "log": False, "width": 520, "height": 130, **words,
+             "series": [{"name": tr.context("column", "lr"), "color": PALETTE[4],
+                         "points": downsample(lrs, self.max_points)}]},
         ]}
 
     def _accuracy_panel(self) -> dict[str, Any] | None:
@@ -310,37 +324,42 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         reference = self.references.get("accuracy")
         if not evals or "eval_accuracy" not in self._eval_keys:
             return None
-        series = [{"name": "validation accuracy", "color": PALETTE[2], "width": 2,
+        tr = self.tr
+        series = [{"name": tr("validation accuracy"), "color": PALETTE[2], "width": 2,
                    "points": downsample(evals, self.max_points)}]
         if reference is not None:  # across the steps done so far, as the loss chart's axis
             end = max(self._step, *(step for step, _ in evals), 1)
-            series.append({"name": f"{reference['name']}: {reference['value']:.1%}", "color": REFERENCE_COLOR,
+            series.append({"name": tr("{name}: {value}", name=reference["name"], value=f"{reference['value']:.1%}"),
+                           "color": REFERENCE_COLOR,
                            "dash": True, "width": 1.5,
                            "points": [[0.0, float(reference["value"])], [float(end), float(reference["value"])]]})
-        return {"title": "accuracy", "log": False, "series": series, "width": 520, "height": 170}
+        return {"title": tr("accuracy"), "log": False, "series": series, "width": 520, "height": 170}
 
     def _verdict_html(self) -> str:
         """The verdict: one line when the fine-tune beats the baseline; otherwise a boxed callout with the
         reasons and the command (a heading in words, not colour alone, says which)."""
-        verdict = self.verdict
+        verdict, tr = self.verdict, self.tr
         box = f"font:12px {FONT_FAMILY};color:{TEXT};margin:6px 0;padding:6px 10px;max-width:680px"
         reference = self.references.get("accuracy")
         if not verdict and reference:  # known before training: the score the run has to beat
-            return (f'<div class="sftkit-verdict-box {NO_MATH}" style="{box};padding-left:0"><b>To beat:</b> '
-                    f'{esc(reference["name"])}, {reference["value"]:.1%} accuracy</div>')
+            score = tr("{name}, {value} accuracy", name=reference["name"], value=f"{reference['value']:.1%}")
+            return (f'<div class="sftkit-verdict-box {NO_MATH}" style="{box};padding-left:0">'
+                    f'<b>{esc(tr("To beat:"))}</b> '
+                    f'{esc(score)}</div>')
         if not verdict:
             return ""
         if verdict.get("beats"):
             return (f'<div class="sftkit-verdict-box {NO_MATH}" style="{box};border-left:4px solid {PALETTE[2]}">'
-                    f'<b>Baseline beaten.</b> {esc(verdict.get("summary", ""))}</div>')
+                    f'<b>{esc(tr("Baseline beaten."))}</b> {esc(verdict.get("summary", ""))}</div>')
         reasons = "".join(f"<li>{esc(r)}</li>" for r in verdict.get("reasons", []))
-        tries = "; ".join(verdict.get("suggestions", []))
-        command = (f'<div>Try {esc(tries)}:</div><code style="display:block;white-space:pre-wrap;'
+        tries = "; ".join(verdict.get("suggestions", []))  # the engine's words (English), as the command
+        why = tr("Why, from this run's numbers:")
+        command = (f'<div>{esc(tr("Try {tries}:", tries=tries))}</div><code style="display:block;white-space:pre-wrap;'
                    f'background:#f2f2f2;color:{TEXT};padding:3px 6px;margin-top:2px">{esc(verdict["command"])}</code>'
                    if verdict.get("command") else "")
         return (f'<div class="sftkit-verdict-box {NO_MATH}" role="note" style="{box};border:2px solid #b01c1c;'
-                f'background:#fff8f6"><b>Baseline not beaten.</b> {esc(verdict.get("summary", ""))}'
-                f'<div style="margin-top:4px">Why, from this run\'s numbers:</div>'
+                f'background:#fff8f6"><b>{esc(tr("Baseline not beaten."))}</b> {esc(verdict.get("summary", ""))}'
+                f'<div style="margin-top:4px">{esc_text(why)}</div>'
                 f'<ul style="margin:2px 0 4px 18px;padding:0">{reasons}</ul>{command}</div>')
 
     def _latest(self) -> dict[str, Any]:
@@ -350,9 +369,9 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             return {}
         row: dict[str, Any] = {"step": f"{self._step}/{self.max_steps}"}
         if train is not None:
-            speed = f"{train['examples_per_s']:.1f} examples/s"
+            speed = self.tr("{examples} examples/s", examples=f"{train['examples_per_s']:.1f}")
             if "tokens_per_s" in train:
-                speed += f", {train['tokens_per_s']:,.0f} tokens/s"
+                speed += self.tr(", {tokens} tokens/s", tokens=f"{train['tokens_per_s']:,.0f}")
             row.update(epoch=train["epoch"], train_loss=train["train_loss"], lr=train["lr"],
                        speed=speed, elapsed=_duration(train["elapsed_s"]))
             rate = train["step"] / train["elapsed_s"] if train["elapsed_s"] > 0 else 0
@@ -362,9 +381,19 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
             row.update({k: evals[k] for k in self._eval_keys if k in evals})
         return row
 
+    def _column(self, key: str) -> str:
+        """A table column's header: a log key or metric, in the monitor's language where the catalog has it
+        (a config setting's name, or a metric it does not know, stays as the run records it)."""
+        return self.tr.context("column", key, record=False)
+
     def _header_text(self) -> str:
-        reason = f" ({self.stop_reason})" if self.stop_reason and self.status in ("stopped", "completed") else ""
-        return f"{self.title}: {self.status}{reason}, step {self._step}/{self.max_steps}"
+        tr = self.tr
+        # The status and a stop reason are the run's record (English); shown in the monitor's language where
+        # the catalog has them (the engine's own reasons stay English).
+        reason = (tr(" ({reason})", reason=tr.term(self.stop_reason))
+                  if self.stop_reason and self.status in ("stopped", "completed") else "")
+        return tr("{title}: {status}{reason}, step {step}/{max_steps}", title=self.title,
+                  status=tr.context("status", self.status), reason=reason, step=self._step, max_steps=self.max_steps)
 
     def _compare_html(self) -> str:
         if not self.earlier:
@@ -372,11 +401,13 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         rows = compare_runs(self.earlier)
         for row in rows:  # a duration, written like the other timings (and sanitized alike in nbval)
             row["train_s"] = _duration(row["train_s"]) if isinstance(row.get("train_s"), (int, float)) else ""
-        return "<b>earlier runs</b>" + table(rows)
+        settings = {f.name for f in dataclasses.fields(TrainConfig)}  # their names stay as configs spell them
+        return f"<b>{esc(self.tr('earlier runs'))}</b>" + table(
+            rows, headers=lambda key: key if key in settings else self._column(key))
 
     def _text_line(self) -> str:
         latest = self._latest()
-        parts = [f"step {self._step}/{self.max_steps}"]
+        parts = [self.tr("step {step}/{max_steps}", step=self._step, max_steps=self.max_steps)]
         for key in ("train_loss", "lr", "speed", "eta", *self._eval_keys):
             if key in latest:
                 parts.append(f"{key} {fmt(latest[key])}")
@@ -385,8 +416,9 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
     # --- static copy --------------------------------------------------------------------
     def to_html(self) -> str:
         charts = "".join(line_chart(p["series"], title=p["title"], log_y=p["log"], width=p["width"],
-                                    height=p["height"]) for p in self.chart_spec()["panels"])
-        latest = table([self._latest()]) if self._latest() else ""
+                                    height=p["height"], x_label=p["x_label"], empty=p["empty"])
+                         for p in self.chart_spec()["panels"])
+        latest = table([self._latest()], headers=self._column) if self._latest() else ""
         return (f'<div class="{NO_MATH}" style="color:{TEXT};font:bold 13px {FONT_FAMILY}">{esc(self._header_text())}</div>'
                 f'{charts}{latest}{self._verdict_html()}{self._compare_html()}')
 
@@ -394,6 +426,12 @@ class LiveMonitor(StaticCopyMixin, widgets.VBox):
         latest = self._latest()
         metrics = "".join(f", {k}={latest[k]:.3f}" for k in ("train_loss", *self._eval_keys) if k in latest)
         return f"LiveMonitor(status={self.status!r}, step={self._step}/{self.max_steps}{metrics})"
+
+
+def controls_labels(tr: Translator) -> dict[str, str]:
+    """The chart controls' words (controls.js holds none of its own)."""
+    return {"smoothing": tr("smoothing"), "smoothing_aria": tr("smoothing of the train-loss curve (0: raw)"),
+            "log": tr("log scale")}
 
 
 def eval_keys(task: str | None) -> tuple[str, ...]:
@@ -438,13 +476,14 @@ def _earlier_runs(compare: str | Path | Sequence[dict[str, Any]] | None, limit: 
     return runs[-limit:]
 
 
-def _verdict_lines(verdict: dict[str, Any]) -> list[str]:
+def _verdict_lines(verdict: dict[str, Any], tr: Translator | None = None) -> list[str]:
     """The verdict as terminal lines (the monitor's text mode)."""
     lines = [verdict.get("summary", "")]
     if not verdict.get("beats"):
         lines += [f"  - {reason}" for reason in verdict.get("reasons", [])]
         if verdict.get("command"):
-            lines += ["Try: " + "; ".join(verdict.get("suggestions", [])), f"  {verdict['command']}"]
+            tr = tr or translator("en")
+            lines += [tr("Try: ") + "; ".join(verdict.get("suggestions", [])), f"  {verdict['command']}"]
     return lines
 
 

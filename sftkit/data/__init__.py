@@ -5,6 +5,8 @@
     splits         labelled datasets, seeded stratified train/validation/test splits and subsets
     zoo            the offline zoo: models and datasets shipped inside installed packages
     made           small data sets made by the project (tagged sentences, instructions)
+    translations   made English -> French sentence pairs as chat rows, with held-out words and combinations
+    augment        EDA-style text augmentation (deletion, swap, insertion), labels and originals kept
     conversations  chat data: `messages` columns read and checked
     spans          entity spans of BIO tag sequences
     batches        tokenized splits, length-grouped batches, padding, the ignore index

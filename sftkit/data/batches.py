@@ -15,6 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["IGNORE_INDEX", "Encoded", "Collator", "encode"]
+
 # The label of a position or example that carries no loss: PyTorch's cross-entropy ignore_index default.
 # Chat (prompt tokens), token classification (sub-tokens, special tokens) and unlabelled texts use it.
 IGNORE_INDEX = -100

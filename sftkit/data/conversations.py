@@ -19,6 +19,9 @@ import datasets as hf_datasets
 from sftkit.data.files import column
 from sftkit.errors import DataError
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["Message", "load_chat_data", "made_instructions", "messages_dataset"]
+
 ROLES = ("system", "user", "assistant")
 Message = dict[str, str]
 # Local chat data without splits of its own: 10% validation, 10% test, seeded.

@@ -12,6 +12,9 @@ import datasets as hf_datasets
 from sftkit.data.splits import labelled_dataset, split_dataset
 from sftkit.errors import DataError
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["column", "load_local"]
+
 READERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 SPLIT_NAMES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation",
                "val": "validation", "test": "test"}

@@ -23,6 +23,9 @@ import datasets as hf_datasets
 from sftkit.data.splits import SPLIT_SEED, labelled_dataset, split_dataset, split_labelled
 from sftkit.errors import AssetMissingError
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["DATASETS", "ZOO_MODELS", "load_dataset", "model_path"]
+
 
 @dataclass(frozen=True)
 class ZooPackage:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sftkit.exercises.core import Problem, keyed_numbers, metrics_of, problem, questions, settings
+from sftkit.exercises.core import Problem, keyed_numbers, metrics_of, problem, questions, settings, translations
 
 # The chapter's measurements on its 800-review split (01_background.ipynb).
 TFIDF_800 = 0.659
@@ -117,4 +117,5 @@ def _check_news(answer: Any) -> Problem | None:
     return None if gap < FINE_TUNED_800 - TFIDF_800 - 0.02 else problem("gap", gap=gap)
 
 
+MESSAGES["zh"] = translations("ch01")
 q1, q2, q3, q4, q5 = questions(MESSAGES, _check_epochs, _check_flips, _check_rates, _check_top_loss, _check_news)

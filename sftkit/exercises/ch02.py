@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from sftkit.exercises.core import Problem, as_array, choice, metrics_of, problem, questions, settings
+from sftkit.exercises.core import Problem, as_array, choice, metrics_of, problem, questions, settings, translations
 
 MESSAGES = {
     "en": {
@@ -121,5 +121,6 @@ def _check_tiny(answer: Any) -> Problem | None:
     return settings(answer, epochs=8.0, lr=1e-3, max_train_samples=800)
 
 
+MESSAGES["zh"] = translations("ch02")
 q1, q2, q3, q4, q5, q6 = questions(MESSAGES, _check_scratch, _check_embed, _check_frozen, _check_tiny,
                                    choice("a", "abc"), choice("b", "abc"))

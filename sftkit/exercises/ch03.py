@@ -6,10 +6,12 @@ Runs are passed as what `sftkit.train` returns or as its metrics dict ({"test": 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sftkit.exercises.core import Problem, choice, metrics_of, problem, questions, same_numbers
+from sftkit.data.augment import negation_count
+from sftkit.exercises.core import Problem, choice, metrics_of, problem, questions, same_numbers, translations
 
 MESSAGES = {
     "en": {
@@ -61,6 +63,24 @@ MESSAGES = {
         "q5.pair": "Pass two accuracies as a pair: (notebook, terminal).",
         "q5.differ": "The two accuracies differ by {gap:.3f}: compare the configs (data subset, seed) and the "
                      "thread count (torch.set_num_threads).",
+        "q6.prompt": "Write an augmentation that keeps negation words: a function f(text, rng) -> str (rng is a "
+                     "random.Random) that deletes or moves words at random but never removes 'not', 'never', "
+                     "'no' or a word ending in n't.",
+        "q6.hint1": "`from sftkit.data.augment import is_negation` says whether a word is a negation.",
+        "q6.hint2": "Split on spaces; keep a word if it is a negation, else keep it only when rng.random() >= p; "
+                    "join the kept words with spaces.",
+        "q6.solution": "from sftkit.data.augment import is_negation\n\n"
+                       "def keep_negations(text, rng, p=0.2):\n"
+                       "    words = text.split()\n"
+                       "    kept = [w for w in words if is_negation(w) or rng.random() >= p]\n"
+                       "    return \" \".join(kept) if kept else text\n\n"
+                       "ch03.q6.check(keep_negations)",
+        "q6.correct": "Right: the copies vary, and no copy loses a negation, so none of them flips its label that way.",
+        "q6.callable": "Pass the function itself, f(text, rng) -> str, not {kind}.",
+        "q6.error": "Calling f(text, rng) on {sentence!r} raised {error}.",
+        "q6.type": "f(text, rng) returned {kind}; it must return the augmented text as a str.",
+        "q6.lost": "A negation was removed: {sentence!r} became {output!r}.",
+        "q6.unchanged": "Only {changed} of {total} calls changed the text: an augmentation must vary the words.",
     },
 }
 
@@ -91,5 +111,33 @@ def _check_same(answer: Any) -> Problem | None:
     return same_numbers(answer, 1e-3)
 
 
-q1, q2, q3, q4, q5 = questions(MESSAGES, choice("a", "abc"), _check_short, choice("a", "abc"), _check_worst,
-                               _check_same)
+# Reviews whose label hangs on a negation: deleting it would flip the meaning.
+NEGATED = ["This is not a good film, and the cast knows it.", "I never laughed once, and it isn't funny.",
+           "Not bad at all: a surprisingly sharp little thriller.", "No charm, no wit and nothing to recommend it.",
+           "It doesn't fail to entertain, though it never surprises.",
+           "A plot that makes no sense and actors who don't care."]
+TRIES = 10  # calls per sentence, each with its own seeded rng
+
+
+def _check_keeps_negations(answer: Any) -> Problem | None:
+    if not callable(answer):
+        return problem("callable", kind=type(answer).__name__)
+    changed = 0
+    for sentence in NEGATED:
+        for seed in range(TRIES):
+            try:
+                output = answer(sentence, random.Random(seed))
+            except Exception as err:  # the student's code: report it rather than crash the check
+                return problem("error", sentence=sentence, error=f"{type(err).__name__}: {err}")
+            if not isinstance(output, str):
+                return problem("type", kind=type(output).__name__)
+            if negation_count(output) < negation_count(sentence):
+                return problem("lost", sentence=sentence, output=output)
+            changed += output.split() != sentence.split()
+    total = len(NEGATED) * TRIES
+    return None if changed >= total // 4 else problem("unchanged", changed=changed, total=total)
+
+
+MESSAGES["zh"] = translations("ch03")
+q1, q2, q3, q4, q5, q6 = questions(MESSAGES, choice("a", "abc"), _check_short, choice("a", "abc"), _check_worst,
+                                   _check_same, _check_keeps_negations)

@@ -21,6 +21,7 @@ from sftkit.exercises.core import (
     compare_gradients,
     problem,
     questions,
+    translations,
 )
 
 # The chapter's made-up weights (04_math.ipynb, section 1).
@@ -272,5 +273,6 @@ def _check_hidden_error(answer: Any) -> Problem | None:
     return compare_arrays(got, want, "δ₁")
 
 
+MESSAGES["zh"] = translations("ch04")
 q1, q2, q3, q4, q5, q6, q7 = questions(MESSAGES, _check_label_zero, _check_relu, _check_delta2, _check_batch,
                                        choice("b", "abc"), _check_seeded, _check_hidden_error)

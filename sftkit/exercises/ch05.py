@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sftkit.exercises.core import Problem, choice, metrics_of, problem, questions
+from sftkit.exercises.core import Problem, choice, metrics_of, problem, questions, translations
 
 CATEGORIES = ("wrong_label", "sarcasm", "mixed", "model_error")
 
@@ -102,5 +102,6 @@ def _check_mistakes(answer: Any) -> Problem | None:
     return None if valid and total == 20 else problem("total", total=total)
 
 
+MESSAGES["zh"] = translations("ch05")
 q1, q2, q3, q4, q5 = questions(MESSAGES, _check_full, _check_dropout, _check_embedding, choice("a", "abc"),
                                _check_mistakes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sftkit.exercises.core import Problem, choice, problem, questions, settings
+from sftkit.exercises.core import Problem, choice, problem, questions, settings, translations
 
 TOPICS = ("business", "entertainment", "politics", "sports", "tech")
 AMBIGUOUS_NAMES = ("jordan", "florence", "victoria")
@@ -103,5 +103,6 @@ def _check_sentences(answer: Any) -> Problem | None:
     return None if words & set(AMBIGUOUS_NAMES) else problem("no_name")
 
 
+MESSAGES["zh"] = translations("ch06")
 q1, q2, q3, q4, q5, q6 = questions(MESSAGES, _check_long, _check_pair, choice("a", "abc"), _check_frozen_convs,
                                    choice("a", "abc"), _check_sentences)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sftkit.exercises.core import Problem, as_number, metrics_of, problem, questions, same_numbers
+from sftkit.exercises.core import Problem, as_number, choice, metrics_of, problem, questions, same_numbers, translations
 
 MINILM_WEIGHTS = 22_713_986
 
@@ -57,6 +57,19 @@ MESSAGES = {
         "q5.correct": "Right: two timings of the same work; on a CPU they are usually close.",
         "q5.keys": "Pass a dict with the keys 'torchscript' and 'transformers' (seconds each).",
         "q5.range": "{name} took {seconds} s: expected a positive time in seconds.",
+        "q6.prompt": "Your classroom machines have no network. How do you give them a model from the Hugging "
+                     "Face Hub? (a) nothing to do: sftkit downloads it when a run starts; (b) download it once "
+                     "where there is network, copy the folder, pass the folder as `model`; (c) pass the hub "
+                     "name and set HF_HUB_OFFLINE=1. Answer 'a', 'b' or 'c'.",
+        "q6.hint1": "A download needs network at the moment it happens. What can a machine read without it?",
+        "q6.hint2": "`model` takes a zoo name, a hub name or a local folder.",
+        "q6.solution": "b. Where there is network: `huggingface-cli download google-bert/bert-base-chinese "
+                       "--local-dir bert-base-chinese` (or load it and `save_pretrained`); copy the folder to "
+                       "each machine; `sftkit train --set model=./bert-base-chinese`.",
+        "q6.correct": "Right: a copied folder is read from disk, with no network at any point.",
+        "q6.why_a": "A download needs network when the run starts; without it the run stops before training.",
+        "q6.why_c": "HF_HUB_OFFLINE=1 only tells the libraries not to try the network: they then read the local "
+                    "cache, which is empty on a machine that never downloaded the model.",
     },
 }
 
@@ -101,5 +114,6 @@ def _check_timings(answer: Any) -> Problem | None:
     return None
 
 
-q1, q2, q3, q4, q5 = questions(MESSAGES, _check_grouped, _check_callback, _check_lora, _check_reloaded,
-                               _check_timings)
+MESSAGES["zh"] = translations("ch07")
+q1, q2, q3, q4, q5, q6 = questions(MESSAGES, _check_grouped, _check_callback, _check_lora, _check_reloaded,
+                                   _check_timings, choice("b", "abc"))

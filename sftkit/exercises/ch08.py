@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from sftkit.exercises.core import Problem, as_array, as_number, keyed_numbers, problem, questions, settings
+from sftkit.exercises.core import (
+    Problem,
+    as_array,
+    as_number,
+    keyed_numbers,
+    problem,
+    questions,
+    settings,
+    translations,
+)
 
 FEED_FORWARD = re.compile(r"encoder\.layer\.(\d+)\.(intermediate|output)\.dense$")
 MINILM_LAYERS = 6
@@ -155,5 +164,6 @@ def _check_margin(answer: Any) -> Problem | None:
     return None if np.isclose(got, want, atol=5e-4) else problem("margin", n=int(n), p=p, want=want, got=got)
 
 
+MESSAGES["zh"] = translations("ch08")
 q1, q2, q3, q4, q5, q6, q7 = questions(MESSAGES, _check_qv, _check_student, _check_pruned, _check_feed_forward,
                                        _check_thresholds, _check_attribution, _check_margin)

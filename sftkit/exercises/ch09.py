@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sftkit.exercises.core import Problem, as_number, keyed_numbers, problem, questions, settings
+from sftkit.exercises.core import Problem, as_number, keyed_numbers, problem, questions, settings, translations
 
 TEST_REVIEWS = 500
 
@@ -115,4 +115,5 @@ def _check_scratch(answer: Any) -> Problem | None:
     return None if abs(steps - 6250) < 16 else problem("steps", steps=steps)
 
 
+MESSAGES["zh"] = translations("ch09")
 q1, q2, q3, q4, q5 = questions(MESSAGES, _check_curve, _check_seeds, _check_batch, _check_margin, _check_scratch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sftkit.exercises.core import Problem, choice, problem, questions
+from sftkit.exercises.core import Problem, choice, problem, questions, translations
 
 # Paper -> the chapters (1-9) it deepens, as the chapter's papers table gives them; a paper that deepens two
 # chapters accepts either.
@@ -151,5 +151,6 @@ def _check_order(answer: Any) -> Problem | None:
     return problem("swapped", first=first, second=second)
 
 
+MESSAGES["zh"] = translations("ch10")
 q1, q2, q3, q4, q5 = questions(MESSAGES, choice("b", "abcd"), _check_match, choice("b", "abc"), _check_order,
                                choice("b", "abc"))

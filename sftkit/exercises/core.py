@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import html
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-LANGUAGE_VARIABLE = "SFTKIT_LANG"
-DEFAULT_LANGUAGE = "en"
+from sftkit.language import DEFAULT_LANGUAGE, LANGUAGE_VARIABLE, resolve_language  # noqa: F401 (named here too)
 
 CORRECT, INCORRECT, INCOMPLETE, HINT, SOLUTION = "correct", "incorrect", "incomplete", "hint", "solution"
 
@@ -37,8 +35,10 @@ MESSAGES: Table = {
         "choice.wrong": "{letter} is not it: {why}",
         "array.unreadable": "The answer for {name} could not be read as numbers ({error}).",
         "array.shape": "{name} has shape {got}; it must have shape {want} (the shape of the weight it updates).",
-        "array.entry": "{name}{index} is {got:.6g}, which is {direction} than autograd's value "
-                       "({wrong} of {total} entries are off).",
+        "array.entry_larger": "{name}{index} is {got:.6g}, which is larger than autograd's value "
+                              "({wrong} of {total} entries are off).",
+        "array.entry_smaller": "{name}{index} is {got:.6g}, which is smaller than autograd's value "
+                               "({wrong} of {total} entries are off).",
         "array.sign": "{name} has the right size but the opposite sign: check ŷ − y against y − ŷ.",
         "array.missing": "The answer has no entry {name!r} (expected the keys {names}).",
         "number.unreadable": "Expected a number, got {answer!r}.",
@@ -53,9 +53,14 @@ MESSAGES: Table = {
 }
 
 
-def resolve_language(language: str | None = None) -> str:
-    """The language messages are written in: the argument, else $SFTKIT_LANG, else English."""
-    return (language or os.environ.get(LANGUAGE_VARIABLE) or DEFAULT_LANGUAGE).split("_")[0].split(".")[0].lower()
+def translations(module: str, language: str = "zh") -> dict[str, str]:
+    """The messages of `module` ("core", "ch04") in another language, from sftkit/exercises/<language>.py."""
+    import importlib
+
+    return importlib.import_module(f"sftkit.exercises.{language}").TABLES.get(module, {})
+
+
+MESSAGES["zh"] = translations("core")  # type: ignore[index]
 
 
 def text(table: Table, key: str, language: str | None = None, /, **values: Any) -> str:
@@ -255,8 +260,8 @@ def compare_arrays(answer: Any, reference: np.ndarray, name: str, *, atol: float
         return shared_problem("array.sign", name=name)
     index = tuple(int(i) for i in np.argwhere(~close)[0])
     # Which entry and in which direction, never the value itself: the solution shows that when asked.
-    return shared_problem("array.entry", name=name, index=list(index), got=float(got[index]),
-                          direction="larger" if got[index] > reference[index] else "smaller",
+    direction = "larger" if got[index] > reference[index] else "smaller"
+    return shared_problem(f"array.entry_{direction}", name=name, index=list(index), got=float(got[index]),
                           wrong=int((~close).sum()), total=int(close.size))
 
 

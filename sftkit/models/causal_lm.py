@@ -27,6 +27,9 @@ from sftkit.errors import ModelError
 from sftkit.folders import atomic_folder
 from sftkit.models.classifiers import loading, quiet_transformers
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["load_causal_lm", "tiny_causal_lm"]
+
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_CACHE = "smollm2-135m-instruct-fp32"
 TOKENIZER_CACHE = "smollm2-tokenizer"

@@ -15,6 +15,9 @@ import torch
 
 from sftkit.errors import ConfigError
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["apply_lora", "is_lora", "merge_lora", "parameter_counts"]
+
 
 def apply_lora(model: torch.nn.Module, *, r: int, alpha: float, dropout: float, targets: str = "all-linear",
                task_type: str = "SEQ_CLS", seed: int = 0) -> torch.nn.Module:

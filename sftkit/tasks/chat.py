@@ -22,6 +22,12 @@ from sftkit.data.masks import model_mask
 from sftkit.errors import DataError, ModelError
 from sftkit.tasks.base import eval_batches
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = [
+    "ChatTask", "ChatEvalResult", "encode_chats", "generate", "compare_generations", "split_prompts", "render",
+    "assistant_spans",
+]
+
 # --- templating and the loss mask ----------------------------------------------------
 
 def render(tokenizer: Any, messages: list[Message], *, add_generation_prompt: bool = False) -> str:

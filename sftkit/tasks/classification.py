@@ -15,6 +15,9 @@ from sftkit.errors import DataError
 from sftkit.tasks.base import eval_batches
 from sftkit.tasks.metrics import EvalResult, classification_metrics
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = ["ClassificationTask", "predict_labels"]
+
 
 class ClassificationTask:
     """Sequence classification with cross-entropy on the model's logits."""

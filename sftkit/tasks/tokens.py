@@ -31,6 +31,12 @@ from sftkit.data.zoo import BUILT_MODELS, ZOO_MODELS, model_name_problem, model_
 from sftkit.errors import DataError, ModelError
 from sftkit.tasks.base import eval_batches
 
+# the public names (notebooks and users import these; the rest may change)
+__all__ = [
+    "TokenClassificationTask", "TokenClassificationResult", "encode_words", "entity_scores", "format_entities",
+    "predict_tags", "load_token_classifier", "tiny_token_classifier", "tag_names_of", "bio_spans",
+]
+
 # --- spans and entity scores -------------------------------------------------------------
 
 def _prf(tp: int, predicted: int, true: int) -> tuple[float, float, float]:

@@ -68,20 +68,20 @@ def long_label_data():
 
 # --- static copies in a plain page ------------------------------------------------------------
 
-def static_page(tmp_path: Path) -> Path:
+def static_page(tmp_path: Path, language: str = "en") -> Path:
     import sftkit
     from sftkit import TrainConfig
     from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 
-    viewer = ConfusionMatrixViewer(made_24_classes())
+    viewer = ConfusionMatrixViewer(made_24_classes(), language=language)
     viewer.select(LONG_NAMES[0], LONG_NAMES[1])
     tokenizer = sftkit.tiny_classifier(LONG_NAMES)[1]
-    browser = DatasetBrowser(long_label_data(), tokenizer=tokenizer, max_length=16, page_size=5)
+    browser = DatasetBrowser(long_label_data(), tokenizer=tokenizer, max_length=16, page_size=5, language=language)
     earlier = [{"name": f"earlier-run-{i}-lr-{lr}", "config": {"lr": float(lr)},
                 "metrics": {"test": {"accuracy": 0.7 + i / 100, "macro_f1": 0.69 + i / 100}, "train_seconds": 12.5},
                 "log_history": [{"step": s, "train_loss": 2.0 / (s + i)} for s in range(1, 40)]}
                for i, lr in enumerate(("1e-3", "5e-4", "2e-4"), 1)]
-    monitor = LiveMonitor(compare=earlier, text_mode=False)
+    monitor = LiveMonitor(compare=earlier, text_mode=False, language=language)
     callback = monitor.callback()
     from sftkit import TrainerControl, TrainerState
     state, control = TrainerState(max_steps=80), TrainerControl()
@@ -96,21 +96,33 @@ def static_page(tmp_path: Path) -> Path:
     monitor._stop_requested = True
     state.stop_reason = "stopped from the panel"
     callback.on_fit_end(None, state, control)
-    panel = HyperparamPanel(TrainConfig(epochs=2.0))
+    panel = HyperparamPanel(TrainConfig(epochs=2.0), language=language)
     from sftkit.data.made import NER_TAGS
     from sftkit.tasks.tokens import tiny_token_classifier
 
-    tagged = DatasetBrowser("made_ner", tokenizer=tiny_token_classifier(NER_TAGS)[1], max_length=12, page_size=5)
+    tagged = DatasetBrowser("made_ner", tokenizer=tiny_token_classifier(NER_TAGS)[1], max_length=12, page_size=5,
+                            language=language)
     tagged.show_tokens(next(r["index"] for r in tagged.rows if r["truncated"]))  # cut tokens drawn too
     sections = [("confusion", viewer), ("browser", browser), ("tagged", tagged), ("monitor", monitor),
                 ("panel", panel)]
     body = "".join(f'<section id="{name}" style="margin:12px;display:inline-block">{w._bundle()[0]["text/html"]}'
                    "</section>" for name, w in sections)
-    page = tmp_path / "static.html"
-    page.write_text(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>static copies</title></head>'
+    page = tmp_path / f"static_{language}.html"
+    lang = {"zh": "zh-CN"}.get(language, language)
+    page.write_text(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+                    f'<title>static copies</title></head>'
                     f'<body><main>{body}</main></body></html>', encoding="utf-8")
     return page
 
+
+
+def clipped_svg_texts(page) -> list[str]:
+    """Texts drawn outside their SVG: every text's box must lie within its svg's box."""
+    return page.evaluate("""() => [...document.querySelectorAll('svg text')].filter((t) => {
+        const svg = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
+        return b.width > 0 && (b.left < svg.left - 0.5 || b.right > svg.right + 0.5 || b.top < svg.top - 0.5
+                               || b.bottom > svg.bottom + 0.5);
+    }).map((t) => t.textContent)""")
 
 def test_static_copies_are_accessible_and_unclipped(browser, artifacts: Path, tmp_path: Path) -> None:
     from axe import run_axe
@@ -122,17 +134,40 @@ def test_static_copies_are_accessible_and_unclipped(browser, artifacts: Path, tm
         assert not violations, f"{name}: {json.dumps(violations, indent=1)}"
         page.locator(f"#{name}").screenshot(path=str(artifacts / f"static_{name}.png"))
     # Nothing drawn outside its SVG: every text's box lies within its svg's box.
-    clipped = page.evaluate("""() => [...document.querySelectorAll('svg text')].filter((t) => {
-        const svg = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
-        return b.width > 0 && (b.left < svg.left - 0.5 || b.right > svg.right + 0.5 || b.top < svg.top - 0.5
-                               || b.bottom > svg.bottom + 0.5);
-    }).map((t) => t.textContent)""")
-    assert not clipped, clipped
+    assert not clipped_svg_texts(page)
     # Tables are styled (left-aligned text, padded cells) though no stylesheet is loaded.
     td = page.locator("#confusion table.sftkit-table td").first
     assert td.evaluate("(e) => getComputedStyle(e).paddingLeft") == "8px"
     labels = page.locator("#confusion svg.sftkit-heatmap > text title").all_text_contents()
     assert set(LONG_NAMES) <= set(labels)  # every full name on hover
+    page.close()
+
+
+def test_static_copies_in_chinese_are_accessible_and_unclipped(browser, artifacts: Path, tmp_path: Path) -> None:
+    """The same static copies with language="zh" (Noto CJK fonts installed): no clipped or overlapping text."""
+    from axe import run_axe
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(static_page(tmp_path, "zh").as_uri())
+    for name in ("confusion", "browser", "tagged", "monitor", "panel"):
+        violations = run_axe(page, f"#{name}")
+        assert not violations, f"{name}: {json.dumps(violations, indent=1)}"
+        page.locator(f"#{name}").screenshot(path=str(artifacts / f"static_zh_{name}.png"))
+        assert re.search(r"[\u4e00-\u9fff]", page.locator(f"#{name}").inner_text()), name
+    assert not clipped_svg_texts(page)
+    # Texts of one chart never overlap each other (Chinese labels are wider per character).
+    overlaps = page.evaluate("""() => [...document.querySelectorAll('svg.sftkit-svg')].flatMap((svg) => {
+        const boxes = [...svg.querySelectorAll(':scope > text')].map((t) => [t.textContent, t.getBoundingClientRect()])
+            .filter(([, b]) => b.width > 0);
+        const out = [];
+        boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+            const apart = p.left >= q.right - 1 || q.left >= p.right - 1
+                || p.top >= q.bottom - 1 || q.top >= p.bottom - 1;
+            if (!apart) out.push([a, b]);
+        }));
+        return out;
+    })""")
+    assert not overlaps, overlaps
     page.close()
 
 

@@ -185,14 +185,18 @@ class CourseHandler(_Base):
             target = self.root / COURSE_FOLDER
             if target.is_symlink() or (target.exists() and not target.is_dir()):
                 raise PathRefused(403, f"{COURSE_FOLDER} under the server's root is not a real folder")
-            target.mkdir(exist_ok=True)
             copied = []
-            for path in sorted(source.iterdir()):
-                if path.suffix in (".ipynb", ".md") and path.is_file():
-                    dest = target / path.name
-                    if not dest.exists() and not dest.is_symlink():
+            # the chapters, their guides, and the zh-CN edition in zh/ beside them (as in the repository)
+            for folder, into in ((source, target), (source / "zh", target / "zh")):
+                if not folder.is_dir() or into.is_symlink() or (into.exists() and not into.is_dir()):
+                    continue
+                into.mkdir(exist_ok=True)
+                for path in sorted(folder.iterdir()):
+                    dest = into / path.name
+                    if path.suffix in (".ipynb", ".md") and path.is_file() and not dest.exists() \
+                            and not dest.is_symlink():
                         shutil.copyfile(path, dest)
-                        copied.append(path.name)
+                        copied.append(str(dest.relative_to(target)))
             chapters = sorted(p.name for p in target.glob("0*.ipynb"))
             if not chapters:
                 raise PathRefused(404, f"no chapter notebooks in {source}")

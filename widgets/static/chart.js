@@ -1,6 +1,8 @@
 // Line charts drawn from a spec the Python side computes (smoothing, downsampling and log scale
 // happen there, once, so the live view and the saved static copy agree).
-// spec = {panels: [{title, log, x_label, series: [{name, color, dash, points: [[x, y], ...]}]}]}
+// spec = {panels: [{title, log, x_label, empty, series: [{name, color, dash, points: [[x, y], ...]}]}]}
+// Every word drawn (title, axis label, the empty chart's note, series names) comes in the spec, in the
+// widget's language: this file holds none of its own.
 // All text goes in through textContent: names come from users (run names) and are never parsed as HTML.
 const NS = "http://www.w3.org/2000/svg";
 // The same colours as widgets/_html.py: lines at least 3:1 on white; all text is dark (TEXT).
@@ -26,7 +28,8 @@ function drawPanel(panel, width, height) {
   const log = !!panel.log;
   const pts = panel.series.flatMap((s) => s.points.filter((p) => !log || p[1] > 0));
   if (!pts.length) {
-    svg.appendChild(svgEl("text", { x: width / 2, y: height / 2, "text-anchor": "middle", fill: MUTED }, "no data yet"));
+    svg.appendChild(svgEl("text", { x: width / 2, y: height / 2, "text-anchor": "middle", fill: MUTED },
+      panel.empty || ""));
     return svg;
   }
   const ty = (y) => (log ? Math.log10(y) : y);
@@ -43,7 +46,8 @@ function drawPanel(panel, width, height) {
     svg.appendChild(svgEl("text", { x: x0 - 4, y: y0 + ph * (1 - f) + 4, "text-anchor": "end" }, fmt(log ? 10 ** v : v, 3)));
   }
   svg.appendChild(svgEl("text", { x: x0, y: height - 8 }, fmt(xLo, 0)));
-  svg.appendChild(svgEl("text", { x: x0 + pw, y: height - 8, "text-anchor": "end" }, `${fmt(xHi, 0)} ${panel.x_label || "step"}`));
+  const xEnd = `${fmt(xHi, 0)} ${panel.x_label || ""}`;
+  svg.appendChild(svgEl("text", { x: x0 + pw, y: height - 8, "text-anchor": "end" }, xEnd));
   panel.series.forEach((s, i) => {
     const color = s.color || PALETTE[i % PALETTE.length];
     const sp = s.points.filter((p) => !log || p[1] > 0);

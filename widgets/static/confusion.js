@@ -3,6 +3,8 @@
 // Keyboard: the heatmap is one tab stop (roving tabindex); arrow keys, Home and End move between cells;
 // Enter or Space lists the cell's examples.
 // Everything textual is set with textContent: label names and example texts are user data.
+// Every word drawn comes from Python (`labels`, in the widget's language, {placeholders} filled here):
+// this file holds none of its own.
 const NS = "http://www.w3.org/2000/svg";
 const FONT = "11px Arial, 'Liberation Sans', Helvetica, sans-serif";
 const DIAGONAL = [31, 119, 180], OFF_DIAGONAL = [214, 39, 40];
@@ -29,6 +31,11 @@ function svgEl(tag, attrs, text) {
   return e;
 }
 
+// A template from `labels` with its {placeholders} filled (values are data: never parsed as HTML).
+function fill(template, values) {
+  return String(template || "").replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
 let canvas;
 function textWidth(text) {
   canvas = canvas || document.createElement("canvas");
@@ -48,11 +55,10 @@ function inkOn(rgb) {
   return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? "#000" : "#fff";
 }
 
-function tableOf(rows, columns, cls, caption) {
+function tableOf(rows, columns, cls, headers) {
   const t = el("table", { class: cls || "" });
-  if (caption) t.appendChild(el("caption", {}, caption));
   const head = el("tr");
-  columns.forEach((c) => head.appendChild(el("th", { scope: "col" }, c)));
+  columns.forEach((c) => head.appendChild(el("th", { scope: "col" }, (headers || {})[c] || c)));
   t.appendChild(head);
   rows.forEach((r) => {
     const tr = el("tr");
@@ -72,6 +78,7 @@ function focusKeyOf(node) {
 }
 
 function heatmap(model, state) {
+  const labels = model.get("labels") || {};
   const names = model.get("label_names"), short = model.get("short_names"), matrix = model.get("matrix");
   const order = model.get("order"), normalize = model.get("normalize"), selected = model.get("selected");
   const n = order.length;
@@ -83,7 +90,7 @@ function heatmap(model, state) {
   const svg = svgEl("svg", { width, height, class: "sftkit-heatmap" });
   const rowSum = matrix.map((row) => row.reduce((a, b) => a + b, 0));
   const maxCount = Math.max(1, ...matrix.flat());
-  svg.appendChild(svgEl("text", { x: 2, y: 12, class: "title", "aria-hidden": "true" }, "true \u2193  predicted \u2192"));
+  svg.appendChild(svgEl("text", { x: 2, y: 12, class: "title", "aria-hidden": "true" }, labels.axes || ""));
   order.forEach((t, r) => {
     const y = top + r * cell + cell / 2 + 4, cx = left + r * cell + cell / 2;
     const rowLabel = svgEl("text", { x: left - 6, y, "text-anchor": "end", "aria-hidden": "true" }, short[t]);
@@ -96,8 +103,7 @@ function heatmap(model, state) {
     const at = selected.length === 2 ? [order.indexOf(selected[0]), order.indexOf(selected[1])] : [0, 0];
     state.focus = at[0] >= 0 && at[1] >= 0 ? at : [0, 0];
   }
-  const grid = svgEl("g", { role: "grid", "aria-label": "confusion matrix: rows are true classes, columns predicted; "
-    + "arrow keys move, Enter lists the cell's examples", "aria-rowcount": n, "aria-colcount": n });
+  const grid = svgEl("g", { role: "grid", "aria-label": labels.grid || "", "aria-rowcount": n, "aria-colcount": n });
   const cells = [];
   order.forEach((t, r) => {
     const row = svgEl("g", { role: "row", "aria-rowindex": r + 1 });
@@ -111,7 +117,8 @@ function heatmap(model, state) {
       const rgb = count ? base.map((v) => Math.round(v * alpha + 255 * (1 - alpha))) : [247, 247, 247];
       const isSelected = selected.length === 2 && selected[0] === t && selected[1] === p;
       const focused = state.focus[0] === r && state.focus[1] === c;
-      const label = `true ${names[t]}, predicted ${names[p]}: ${count} (${rowSum[t] ? (100 * share).toFixed(1) : 0}% of row)`;
+      const label = fill(labels.cell, { true: names[t], pred: names[p], count,
+        share: fill(labels.share, { share: rowSum[t] ? (100 * share).toFixed(1) : 0 }) });
       const rect = svgEl("rect", {
         x: left + c * cell, y: top + r * cell, width: cell - 1, height: cell - 1, fill: `rgb(${rgb.join(",")})`,
         class: isSelected ? "cell selected" : "cell", "data-true": t, "data-pred": p, "data-count": count,
@@ -196,47 +203,50 @@ function render({ model, el: host }) {
     if (event.relatedTarget && !root.contains(event.relatedTarget)) lastFocus.delete(key);
   });
   const draw = () => {
+    const labels = model.get("labels") || {};
+    const columns = labels.columns || {};
     const active = root.contains(document.activeElement) ? focusKeyOf(document.activeElement) : undefined;
     const controls = el("div", { class: "controls" });
-    const norm = el("input", { type: "checkbox", class: "sftkit-normalize", "aria-label": "row-normalised",
+    const norm = el("input", { type: "checkbox", class: "sftkit-normalize", "aria-label": labels.normalize || "",
       "data-focus-key": "normalize" });
     norm.checked = model.get("normalize");
     norm.addEventListener("change", () => { model.set("normalize", norm.checked); model.save_changes(); });
-    const normLabel = el("label", {}, " row-normalised ");
+    const normLabel = el("label", {}, ` ${labels.normalize || ""} `);
     normLabel.prepend(norm);
-    const sort = el("select", { class: "sftkit-sort", "aria-label": "sort rows and columns by", "data-focus-key": "sort" });
+    const sort = el("select", { class: "sftkit-sort", "aria-label": labels.sort_aria || "", "data-focus-key": "sort" });
     for (const option of model.get("sort_options")) {
-      const o = el("option", { value: option }, `sort: ${option}`);
+      const shown = (labels.sort_names || {})[option] || option;
+      const o = el("option", { value: option }, fill(labels.sort_option, { option: shown }));
       if (option === model.get("sort_by")) o.selected = true;
       sort.appendChild(o);
     }
     sort.addEventListener("change", () => { model.set("sort_by", sort.value); model.save_changes(); });
     const zoomed = model.get("zoom");
     const zoom = el("button", { type: "button", class: "sftkit-zoom", "aria-pressed": zoomed ? "true" : "false",
-      "data-focus-key": "zoom" }, zoomed ? "fit cells" : "larger cells");
+      "data-focus-key": "zoom" }, zoomed ? labels.zoom_out : labels.zoom_in);
     zoom.addEventListener("click", () => { model.set("zoom", !model.get("zoom")); model.save_changes(); });
     const { svg, countsShown } = heatmap(model, state);
-    const hint = el("div", { class: "hint" }, countsShown ? "hover a label or cell for its full name; "
-      + "arrow keys move, Enter lists a cell's examples" : "counts are hidden at this size: press \u201clarger cells\u201d");
+    const hint = el("div", { class: "hint" }, countsShown ? labels.hint : labels.hint_hidden);
     controls.append(normLabel, sort, zoom);
     const scroller = el("div", { class: zoomed ? "heatmap-scroll zoomed" : "heatmap-scroll" });
     scroller.appendChild(svg);
     const left = el("div", { class: "heatmap-column" });
     left.append(controls, hint, scroller);
     const middle = el("div", {});
-    middle.append(el("div", { class: "title" }, "per class"),
-      tableOf(model.get("per_class"), ["class", "precision", "recall", "f1", "support"], "per-class"),
-      el("div", { class: "title" }, "most confused (true \u2192 predicted)"),
-      tableOf(model.get("pairs"), ["true", "predicted", "count"], "pairs"));
+    middle.append(el("div", { class: "title" }, labels.per_class),
+      tableOf(model.get("per_class"), ["class", "precision", "recall", "f1", "support"], "per-class", columns),
+      el("div", { class: "title" }, labels.pairs),
+      tableOf(model.get("pairs"), ["true", "predicted", "count"], "pairs", columns));
     const right = el("div", { class: "examples", "aria-live": "polite" });
     const sel = model.get("selected");
     if (sel.length === 2) {
       const names = model.get("label_names");
-      right.append(el("div", { class: "title" }, `true ${names[sel[0]]}, predicted ${names[sel[1]]}: worst first`),
-        model.get("examples").length ? tableOf(model.get("examples"), ["index", "text", "confidence", "loss"], "sftkit-examples")
-          : el("div", { class: "hint" }, "no examples in this cell"));
+      right.append(el("div", { class: "title" }, fill(labels.selected, { true: names[sel[0]], pred: names[sel[1]] })),
+        model.get("examples").length
+          ? tableOf(model.get("examples"), ["index", "text", "confidence", "loss"], "sftkit-examples", columns)
+          : el("div", { class: "hint" }, labels.no_examples));
     } else {
-      right.append(el("div", {}, "click a cell (or press Enter on it) to list its examples"));
+      right.append(el("div", {}, labels.choose));
     }
     root.replaceChildren(left, middle, right);
     // Give the focus back to the control that had it before this redraw (or before this view replaced another).
@@ -245,7 +255,8 @@ function render({ model, el: host }) {
     if (want) restoreFocus(root, want, state);
   };
   draw();
-  const keys = ["matrix", "normalize", "order", "selected", "examples", "per_class", "pairs", "sort_by", "zoom", "short_names"];
+  const keys = ["matrix", "normalize", "order", "selected", "examples", "per_class", "pairs", "sort_by", "zoom",
+    "short_names", "labels"];
   keys.forEach((k) => model.on(`change:${k}`, draw));
   return () => keys.forEach((k) => model.off(`change:${k}`, draw));
 }

@@ -1,19 +1,21 @@
 // The monitor's chart controls: a native range input and checkbox, each with a visible label and an
 // accessible name, so that they work from the keyboard and read well in a screen reader.
+// Their words come from Python (`labels`, in the monitor's language).
 function render({ model, el }) {
+  const labels = model.get("labels") || {};
   const root = document.createElement("div");
   root.className = "sftkit-controls";
   const smoothLabel = document.createElement("label");
   smoothLabel.className = "sftkit-smoothing";
   const range = Object.assign(document.createElement("input"), { type: "range", min: "0", max: "0.99", step: "0.01" });
-  range.setAttribute("aria-label", "smoothing of the train-loss curve (0: raw)");
+  range.setAttribute("aria-label", labels.smoothing_aria || labels.smoothing || "");
   const shown = document.createElement("output");
-  smoothLabel.append("smoothing ", range, " ", shown);
+  smoothLabel.append(`${labels.smoothing || ""} `, range, " ", shown);
   const logLabel = document.createElement("label");
   logLabel.className = "sftkit-log";
   const box = Object.assign(document.createElement("input"), { type: "checkbox" });
-  box.setAttribute("aria-label", "log scale");
-  logLabel.append(box, " log scale");
+  box.setAttribute("aria-label", labels.log || "");
+  logLabel.append(box, ` ${labels.log || ""}`);
   root.append(smoothLabel, logLabel);
   el.appendChild(root);
   const sync = () => {
