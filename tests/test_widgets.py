@@ -449,7 +449,8 @@ def test_monitor_compares_with_earlier_runs(toy_data, tiny_config):
 
 # --- ConfusionMatrixViewer --------------------------------------------------------------------
 
-def fake_result(n_classes: int, n: int = 600, seed: int = 0, texts: list[str] | None = None) -> EvalResult:
+def fake_result(n_classes: int, n: int = 600, seed: int = 0, texts: list[str] | None = None,
+                names: list[str] | None = None) -> EvalResult:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, n_classes, n)
     preds = np.where(rng.random(n) < 0.7, labels, rng.integers(0, n_classes, n))
@@ -457,7 +458,7 @@ def fake_result(n_classes: int, n: int = 600, seed: int = 0, texts: list[str] | 
     probs[np.arange(n), preds] += 1.0
     probs /= probs.sum(1, keepdims=True)
     losses = -np.log(probs[np.arange(n), labels])
-    names = [f"class_{i:02d}" for i in range(n_classes)]
+    names = names or [f"class_{i:02d}" for i in range(n_classes)]
     return EvalResult(float(losses.mean()), classification_metrics(labels, preds, n_classes), labels, preds, probs,
                       losses, names, texts=texts or [f"text {i}" for i in range(n)])
 

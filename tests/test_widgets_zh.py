@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import ipywidgets as widgets
-import numpy as np
 import pytest
-from test_widgets import one_thread  # noqa: F401 - the tiny model's one-thread fixture, autouse here too
+from test_widgets import fake_result, one_thread  # noqa: F401 - one_thread: the tiny model's autouse fixture
 
 import sftkit
 from sftkit import TrainConfig, TrainerControl, TrainerState
 from sftkit.config import field_info
-from sftkit.tasks.metrics import EvalResult, classification_metrics
 from widgets import ConfusionMatrixViewer, DatasetBrowser, HyperparamPanel, LiveMonitor
 from widgets.i18n import ZH, resolve_language, translator
 
@@ -286,21 +284,8 @@ def test_panel_and_monitor_together_in_chinese():
     assert p.tr.missing == set() and m.tr.missing == set()
 
 
-def made_result(names: list[str], n: int = 300, seed: int = 0) -> EvalResult:
-    rng = np.random.default_rng(seed)
-    k = len(names)
-    labels = rng.integers(0, k, n)
-    preds = np.where(rng.random(n) < 0.7, labels, rng.integers(0, k, n))
-    probs = rng.dirichlet(np.ones(k), n)
-    probs[np.arange(n), preds] += 1.0
-    probs /= probs.sum(1, keepdims=True)
-    losses = -np.log(probs[np.arange(n), labels])
-    return EvalResult(float(losses.mean()), classification_metrics(labels, preds, k), labels, preds, probs, losses,
-                      names, texts=[f"text {i}" for i in range(n)])
-
-
 def test_confusion_viewer_in_chinese():
-    v = ConfusionMatrixViewer(made_result(["negative", "neutral", "positive"]), language="zh")
+    v = ConfusionMatrixViewer(fake_result(3, n=300, names=["negative", "neutral", "positive"]), language="zh")
     html = v.to_html()
     for words in ("混淆矩阵（计数；行为真实类别，列为预测类别）", "真实 ↓  预测 →", "占该行", "各类别指标", "最易混淆的类别对",
                   "未选中单元格", "类别</th>", "精确率</th>", "召回率</th>", "F1 值</th>", "样本数</th>", "次数</th>"):
@@ -321,7 +306,7 @@ def test_the_setting_alone_turns_every_widget_chinese(monkeypatch, toy_data, tok
     b = DatasetBrowser(toy_data, tokenizer=tokenizer, max_length=8, page_size=5)
     p = HyperparamPanel(TrainConfig())
     m = LiveMonitor(text_mode=False)
-    v = ConfusionMatrixViewer(made_result(["a", "b"]))
+    v = ConfusionMatrixViewer(fake_result(2, n=300, names=["a", "b"]))
     assert {w.language for w in (b, p, m, v)} == {"zh"}
     assert chinese(b.to_html()) and chinese(p._train_b.description) and chinese(m._header.value)
     assert chinese(v.labels["per_class"])
@@ -333,7 +318,7 @@ def test_the_setting_alone_turns_every_widget_chinese(monkeypatch, toy_data, tok
 def test_english_is_the_default(toy_data):
     b = DatasetBrowser(toy_data["test"])
     m = LiveMonitor(text_mode=False)
-    v = ConfusionMatrixViewer(made_result(["a", "b"]))
+    v = ConfusionMatrixViewer(fake_result(2, n=300, names=["a", "b"]))
     assert {b.language, m.language, v.language} == {"en"}
     assert not CJK.search(b.to_html() + m.to_html() + v.to_html() + str(v.labels) + str(m._controls.labels))
     assert v.labels["cell"] == "true {true}, predicted {pred}: {count} ({share})"
