@@ -253,24 +253,26 @@ def validate(config: TrainConfig) -> None:
     the field."""
     for f in dataclasses.fields(config):
         _check_value(f, getattr(config, f.name))
-    from sftkit.data.zoo import model_name_problem
+    from sftkit.data.zoo import model_name_error
 
-    problem = model_name_problem(config.model)
-    if problem:  # a typo is refused before any work starts
-        raise ConfigError(f"setting 'model': {problem}")
+    error = model_name_error(config.model, where="setting 'model'")
+    if error:  # a typo is refused before any work starts
+        raise error
     _check_task(config)
     if config.run_name is not None:  # one plain folder name: never '.', '..', a path or a hidden name
         check_run_name(config.run_name)
     if config.resume and not config.run_name:
-        raise ConfigError("setting 'resume' needs 'run_name': the run folder to continue")
+        raise ConfigError.about("setting 'resume' needs 'run_name': the run folder to continue")
     if config.resume and config.overwrite:
-        raise ConfigError("settings 'resume' and 'overwrite' exclude each other: continue the run, or replace it")
+        raise ConfigError.about("settings 'resume' and 'overwrite' exclude each other: continue the run, or "
+                                "replace it")
     _check_trackers(config.report_to)
     if config.lora_r:
         _check_lora()
     if config.device != "auto" and not (config.device in ("cpu", "mps", "cuda") or
                                         re.fullmatch(r"cuda:\d+", config.device)):
-        raise ConfigError(f"setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {config.device!r}")
+        raise ConfigError.about("setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {value!r}",
+                                value=config.device)
 
 
 def check_setting(name: str, value: Any, *, source: str = "config") -> Any:
@@ -280,7 +282,7 @@ def check_setting(name: str, value: Any, *, source: str = "config") -> Any:
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     name = HF_NAMES.get(name, name)
     if name not in fields:
-        raise ConfigError(f"{source}: unknown setting '{name}'")
+        raise ConfigError.about("unknown setting '{name}'", where=source, name=name)
     value = _coerce(name, value, _field_type(TrainConfig, name), source)
     _check_value(fields[name], value)
     return value
@@ -290,24 +292,27 @@ def _check_value(f: dataclasses.Field, value: Any) -> None:
     kind, optional = _base_type(_field_type(TrainConfig, f.name))
     if value is None:
         if not optional:
-            raise ConfigError(f"setting '{f.name}' must not be empty")
+            raise ConfigError.about("setting '{name}' must not be empty", name=f.name)
         return
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         ok = True
     if not ok:
-        raise ConfigError(f"setting '{f.name}' must be {kind.__name__}, got {value!r}")
+        raise ConfigError.about("setting '{name}' must be {kind}, got {value!r}", name=f.name, kind=kind.__name__,
+                                value=value)
     if kind is float and not math.isfinite(value):  # NaN would pass every bound check below
-        raise ConfigError(f"setting '{f.name}' must be a finite number, got {value!r}")
+        raise ConfigError.about("setting '{name}' must be a finite number, got {value!r}", name=f.name, value=value)
     low, high, choices = f.metadata.get("low"), f.metadata.get("high"), f.metadata.get("choices")
     if low is not None and value < low:
-        raise ConfigError(f"setting '{f.name}' must be >= {low}, got {value!r}")
+        raise ConfigError.about("setting '{name}' must be >= {low}, got {value!r}", name=f.name, low=low, value=value)
     if high is not None and value > high:
-        raise ConfigError(f"setting '{f.name}' must be <= {high}, got {value!r}")
+        raise ConfigError.about("setting '{name}' must be <= {high}, got {value!r}", name=f.name, high=high,
+                                value=value)
     if choices and value not in choices:
-        raise ConfigError(f"setting '{f.name}' must be one of {', '.join(choices)}; got {value!r}")
+        raise ConfigError.about("setting '{name}' must be one of {choices}; got {value!r}", name=f.name,
+                                choices=", ".join(choices), value=value)
     if kind is str and not optional and not value.strip():
-        raise ConfigError(f"setting '{f.name}' must not be empty")
+        raise ConfigError.about("setting '{name}' must not be empty", name=f.name)
 
 
 def _check_task(config: TrainConfig) -> None:
@@ -317,8 +322,9 @@ def _check_task(config: TrainConfig) -> None:
 
     spec = task_spec(config.task)
     if config.metric_for_best != "auto" and config.metric_for_best not in spec.best_choices:
-        raise ConfigError(f"setting 'metric_for_best' must be auto or one of {', '.join(spec.best_choices)} for "
-                          f"task {spec.name}; got {config.metric_for_best!r}")
+        raise ConfigError.about("setting 'metric_for_best' must be auto or one of {choices} for task {task}; "
+                                "got {value!r}", choices=", ".join(spec.best_choices), task=spec.name,
+                                value=config.metric_for_best)
     spec.check_config(config)
 
 
@@ -339,12 +345,12 @@ def _check_trackers(report_to: str) -> None:
 
     for name in tracker_names(report_to):
         if name not in TRACKERS:
-            raise ConfigError(f"setting 'report_to': unknown tracker {name!r}; choose from none, "
-                              f"{', '.join(TRACKERS)} (several separated by commas)")
+            raise ConfigError.about("setting 'report_to': unknown tracker {name!r}; choose from none, {trackers} "
+                                    "(several separated by commas)", name=name, trackers=", ".join(TRACKERS))
         module = TRACKERS[name]
         if importlib.util.find_spec(module) is None:
-            raise ConfigError(f"setting 'report_to': {name} needs the {module} package, which is not installed: "
-                              f"pip install 'sftkit[{name}]'")
+            raise ConfigError.about("setting 'report_to': {name} needs the {module} package, which is not "
+                                    "installed: pip install 'sftkit[{name}]'", name=name, module=module)
 
 
 def _check_lora() -> None:
@@ -352,8 +358,8 @@ def _check_lora() -> None:
     import importlib.util
 
     if importlib.util.find_spec("peft") is None:
-        raise ConfigError("setting 'lora_r' > 0 trains LoRA adapters, which need the peft package, not installed: "
-                          "pip install 'sftkit[lora]' (or set lora_r=0 for full fine-tuning)")
+        raise ConfigError.about("setting 'lora_r' > 0 trains LoRA adapters, which need the peft package, not "
+                                "installed: pip install 'sftkit[lora]' (or set lora_r=0 for full fine-tuning)")
 
 
 def chat_config(**settings: Any) -> TrainConfig:
@@ -384,7 +390,8 @@ def _coerce(key: str, value: Any, annotation: Any, source: str) -> Any:
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"{source}: setting '{key}' must be a number, got {value!r}") from None
+            raise ConfigError.about("setting '{name}' must be a number, got {value!r}", where=source, name=key,
+                                    value=value) from None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if kind is str and isinstance(value, bool):
@@ -396,7 +403,8 @@ def _coerce(key: str, value: Any, annotation: Any, source: str) -> Any:
     if key == "report_to" and isinstance(value, (list, tuple)):  # YAML list or [a, b] on the command line
         return ",".join(map(str, value)) or "none"
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{source}: setting '{key}' must be {kind.__name__}, got {value!r}")
+        raise ConfigError.about("setting '{name}' must be {kind}, got {value!r}", where=source, name=key,
+                                kind=kind.__name__, value=value)
     return value
 
 

@@ -34,27 +34,25 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 def check_run_name(name: str) -> str:
     """`name` if it is one plain folder name; else a ConfigError saying what is wrong with it."""
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError("setting 'run_name' must be a folder name, got an empty one")
-    problem = None
+        raise ConfigError.about("setting 'run_name' must be a folder name, got an empty one")
     if name in (".", ".."):
-        problem = "is not a folder name"
-    elif os.path.isabs(name) or "/" in name or "\\" in name:
-        problem = "holds a path separator: a run name is one folder name inside output_dir"
-    elif any(unicodedata.category(c) in _INVISIBLE for c in name):
-        problem = "holds control or invisible characters"
-    elif any(c in FORBIDDEN_CHARACTERS for c in name):
-        problem = (f"holds one of {''.join(sorted(FORBIDDEN_CHARACTERS))}, "
-                   "which file systems or web pages treat specially")
-    elif name.startswith("."):
-        problem = "starts with '.', which hides the folder"
-    elif name != name.strip() or name.endswith("."):
-        problem = "starts or ends with a space or ends with '.'"
-    elif name.split(".")[0].lower() in _RESERVED_NAMES:
-        problem = "is a reserved device name on Windows"
-    elif len(name.encode("utf-8")) > 200:
-        problem = "is longer than 200 bytes"
-    if problem:
-        raise ConfigError(f"setting 'run_name' {name!r} {problem}")
+        raise ConfigError.about("setting 'run_name' {name!r} is not a folder name", name=name)
+    if os.path.isabs(name) or "/" in name or "\\" in name:
+        raise ConfigError.about("setting 'run_name' {name!r} holds a path separator: a run name is one folder name "
+                                "inside output_dir", name=name)
+    if any(unicodedata.category(c) in _INVISIBLE for c in name):
+        raise ConfigError.about("setting 'run_name' {name!r} holds control or invisible characters", name=name)
+    if any(c in FORBIDDEN_CHARACTERS for c in name):
+        raise ConfigError.about("setting 'run_name' {name!r} holds one of {characters}, which file systems or web "
+                                "pages treat specially", name=name, characters="".join(sorted(FORBIDDEN_CHARACTERS)))
+    if name.startswith("."):
+        raise ConfigError.about("setting 'run_name' {name!r} starts with '.', which hides the folder", name=name)
+    if name != name.strip() or name.endswith("."):
+        raise ConfigError.about("setting 'run_name' {name!r} starts or ends with a space or ends with '.'", name=name)
+    if name.split(".")[0].lower() in _RESERVED_NAMES:
+        raise ConfigError.about("setting 'run_name' {name!r} is a reserved device name on Windows", name=name)
+    if len(name.encode("utf-8")) > 200:
+        raise ConfigError.about("setting 'run_name' {name!r} is longer than 200 bytes", name=name)
     return name
 
 

@@ -224,6 +224,17 @@ async def test_open_the_course_copies_once_and_never_overwrites(jp_fetch, jp_roo
     assert (course / "01_background.ipynb").read_text() == "my edits"
 
 
+async def test_open_the_course_in_chinese_opens_the_zh_edition(jp_fetch, jp_root_dir: Path) -> None:
+    answer = await post_json(jp_fetch, "course", {"language": "zh"})
+    assert answer["path"] == "sftkit-course/zh/01_background.ipynb"
+    chapter = json.loads((jp_root_dir / answer["path"]).read_text(encoding="utf-8"))
+    assert "背景" in "".join(chapter["cells"][0]["source"])
+    english = await post_json(jp_fetch, "course", {"language": "en"})
+    assert english["path"] == "sftkit-course/01_background.ipynb" and english["copied"] == []
+    code, message = await refused(jp_fetch, "course", body={"language": "fr"})
+    assert code == 400 and "language must be one of en, zh" in message
+
+
 async def test_export_report_writes_notebook_and_html_with_plots(jp_fetch, jp_root_dir: Path) -> None:
     make_run(jp_root_dir, "runs/a", lr=1e-3)
     make_run(jp_root_dir, "runs/b", lr=5e-3)

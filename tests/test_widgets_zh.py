@@ -92,7 +92,7 @@ def test_the_language_setting_reads_as_the_exercises_read_it(monkeypatch, settin
 
 
 def test_catalog_keeps_placeholders_and_chinese_typography():
-    placeholders = re.compile(r"\{(\w*)\}")
+    placeholders = re.compile(r"\{(\w*)(?:![rsa])?\}")
     for english, chinese_text in ZH.items():
         assert sorted(placeholders.findall(english)) == sorted(placeholders.findall(chinese_text)), english
         if not HAN.search(chinese_text):
@@ -112,6 +112,26 @@ def test_every_literal_template_in_the_widgets_has_its_chinese():
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 literal.add(node.args[0].value)
     assert len(literal) > 100 and literal - set(ZH) == set()
+
+
+def engine_templates() -> set[str]:
+    """The templates of every ConfigError.about(...) in sftkit with a literal template, and the per-task ones
+    that _refuse_folder_head picks at run time."""
+    from sftkit.tasks.registry import _NEEDS
+
+    found = set(_NEEDS.values())
+    for path in (ROOT / "sftkit").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "about"
+                    and getattr(node.func.value, "id", None) == "ConfigError"
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_setting_error_of_the_engine_has_its_chinese():
+    templates = engine_templates()
+    assert len(templates) > 30 and templates - set(ZH) == set()
 
 
 def test_no_english_words_in_the_js_front_ends():
@@ -202,6 +222,40 @@ def test_panel_in_chinese(tmp_path):
     assert p.message.startswith("任务 tokens：")
     html = p.to_html()
     assert "设置项</th>" in html and "值</th>" in html and "错误</th>" in html
+    assert p.tr.missing == set()
+
+
+@pytest.mark.parametrize(("typed", "field", "expected"), [
+    ({"lr": "-1"}, "lr", "设置项 'lr' 须 ≥ 1e-08，输入的是 -1.0"),
+    ({"lr": "nan"}, "lr", "设置项 'lr' 须为有限的数，输入的是 nan"),
+    ({"batch_size": "0"}, "batch_size", "设置项 'batch_size' 须 ≥ 1，输入的是 0"),
+    ({"model": "minilmm"}, "model", "'minilmm' 既不是模型库中的模型"),
+    ({"run_name": "../x"}, "run_name", "设置项 'run_name' '../x' 含有路径分隔符"),
+    ({"device": "gpu"}, "device", "设置项 'device' 须为 auto、cpu、cuda、cuda:N 或 mps，输入的是 'gpu'"),
+    ({"report_to": "wandb"}, "report_to", "设置项 'report_to'：未知的跟踪工具 'wandb'"),
+    ({"resume": True}, "resume", "设置项 'resume' 需要 'run_name'"),
+    ({"dataset": "made_ner"}, "dataset", "设置项 'dataset'：made_ner 为词打标签（命名实体）；请设 task: tokens"),
+    ({"model": "smollm2"}, "model", "设置项 'model'：smollm2 是因果语言模型"),
+])
+def test_the_engines_setting_errors_in_chinese(typed, field, expected):
+    """What the engine refuses (a bound, a zoo name, a run name, settings that exclude each other) is said beside
+    its field in Chinese, from the same check the English panel and the CLI run."""
+    p = HyperparamPanel(TrainConfig(), language="zh")
+    english = HyperparamPanel(TrainConfig(), language="en")
+    p.set(**typed)
+    english.set(**typed)
+    assert set(p.errors) == set(english.errors) == {field}
+    assert expected in p.errors[field] and chinese(p.errors[field]) and p.tr.missing == set()
+    assert not chinese(english.errors[field])
+
+
+def test_a_folder_of_another_tasks_model_is_named_in_chinese(tmp_path):
+    """The kind of model a folder holds is a word of the message, translated too."""
+    (tmp_path / "config.json").write_text('{"architectures": ["LlamaForCausalLM"]}', encoding="utf-8")
+    p = HyperparamPanel(TrainConfig(), language="zh")
+    p.set(model=str(tmp_path))
+    assert p.errors["model"] == (f"设置项 'model'：{tmp_path} 是因果语言模型（LlamaForCausalLM）；任务 classification "
+                                 "需要带序列分类头的编码器（minilm、tiny、文件夹或 Hub 名称）")
     assert p.tr.missing == set()
 
 

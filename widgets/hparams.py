@@ -42,7 +42,8 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
                  on_stop: Callable[[], Any] | None = None, monitor: Any = None, data: Any = None,
                  model: Any = None, groups: tuple[str, ...] | None = None, language: str | None = None) -> None:
         """`language`: "en" or "zh" (Simplified Chinese) for every label, tooltip and message; None:
-        $SFTKIT_LANG, else English. Field names stay as typed in configs and commands; engine errors stay English."""
+        $SFTKIT_LANG, else English. Field names stay as typed in configs and commands; the engine's setting errors
+        come in the same language."""
         self.tr = tr = translator(language)
         self.language = tr.language
         self._config = config or TrainConfig()
@@ -208,13 +209,13 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             try:
                 parsed[name] = check_setting(name, self._parse(name, raw))
             except ConfigError as err:
-                errors[name] = str(err).removeprefix("config: ")
+                errors[name] = self.tr.error(err).removeprefix("config: ")
         if not errors:
             try:
                 self._config = self._config.with_overrides(parsed)
             except ConfigError as err:
                 match = _FIELD_IN_ERROR.search(str(err))
-                errors[match.group(1) if match else next(iter(parsed))] = str(err).removeprefix("--set: ")
+                errors[match.group(1) if match else next(iter(parsed))] = self.tr.error(err).removeprefix("--set: ")
         with self.hold_trait_notifications():
             self.values, self.errors = typed, errors
             if not errors:

@@ -6,8 +6,9 @@
 
 `ZH` maps each English template to its Chinese one, with the same {placeholders}. A template with no
 Chinese shows in English (never a key name) and is recorded in `tr.missing`, so that a test can keep the
-catalog whole. Data is never translated: texts, label and run names, split names, config field names
-(identifiers a user types) and messages from the engine (ConfigError texts, a run's verdict) stay as they are.
+catalog whole. Data is never translated: texts, label and run names, split names and config field names
+(identifiers a user types) stay as they are. The engine's setting errors are translated from the template each
+ConfigError.about keeps (`tr.error(err)`); other engine messages (a run's verdict, a traceback) stay English.
 Terms follow notebooks/GLOSSARY.md.
 """
 
@@ -294,6 +295,81 @@ ZH: dict[str, str] = {
     "counts are hidden at this size: press “larger cells”": "此尺寸下不显示计数：请点击“放大单元格”",
     "no examples in this cell": "该单元格没有样本",
     "click a cell (or press Enter on it) to list its examples": "点击单元格（或在其上按回车）列出其中的样本",
+
+    # --- the engine's setting errors (ConfigError.about templates), shown beside the panel's fields ---------
+    "unknown setting '{name}'": "未知的设置项 '{name}'",
+    "setting '{name}' must not be empty": "设置项 '{name}' 不能为空",
+    "setting '{name}' must be {kind}, got {value!r}": "设置项 '{name}' 须为 {kind} 类型，输入的是 {value!r}",
+    "setting '{name}' must be a number, got {value!r}": "设置项 '{name}' 须为数字，输入的是 {value!r}",
+    "setting '{name}' must be a finite number, got {value!r}": "设置项 '{name}' 须为有限的数，输入的是 {value!r}",
+    "setting '{name}' must be >= {low}, got {value!r}": "设置项 '{name}' 须 ≥ {low}，输入的是 {value!r}",
+    "setting '{name}' must be <= {high}, got {value!r}": "设置项 '{name}' 须 ≤ {high}，输入的是 {value!r}",
+    "setting '{name}' must be one of {choices}; got {value!r}": "设置项 '{name}' 须为 {choices} 之一，输入的是 {value!r}",
+    "setting 'task' must be one of {choices}; got {value!r}": "设置项 'task' 须为 {choices} 之一，输入的是 {value!r}",
+    "setting 'metric_for_best' must be auto or one of {choices} for task {task}; got {value!r}":
+        "设置项 'metric_for_best' 须为 auto 或任务 {task} 的 {choices} 之一，输入的是 {value!r}",
+    "setting 'device' must be auto, cpu, cuda, cuda:N or mps; got {value!r}":
+        "设置项 'device' 须为 auto、cpu、cuda、cuda:N 或 mps，输入的是 {value!r}",
+    "setting 'resume' needs 'run_name': the run folder to continue": "设置项 'resume' 需要 'run_name'：即要继续的运行文件夹",
+    "settings 'resume' and 'overwrite' exclude each other: continue the run, or replace it":
+        "设置项 'resume' 与 'overwrite' 互斥：要么继续这次运行，要么替换它",
+    "setting 'report_to': unknown tracker {name!r}; choose from none, {trackers} (several separated by commas)":
+        "设置项 'report_to'：未知的跟踪工具 {name!r}；可选 none、{trackers}（多个时用逗号分隔）",
+    "setting 'report_to': {name} needs the {module} package, which is not installed: pip install 'sftkit[{name}]'":
+        "设置项 'report_to'：{name} 需要 {module} 包，但它未安装：pip install 'sftkit[{name}]'",
+    "setting 'lora_r' > 0 trains LoRA adapters, which need the peft package, not installed: pip install "
+    "'sftkit[lora]' (or set lora_r=0 for full fine-tuning)":
+        "设置项 'lora_r' > 0 表示训练 LoRA 适配器，这需要 peft 包，但它未安装：pip install 'sftkit[lora]'"
+        "（或设 lora_r=0，做全参数微调）",
+    "{name!r} is not a zoo model ({zoo}), an existing folder, or a hub name (owner/name)":
+        "{name!r} 既不是模型库中的模型（{zoo}），也不是已有的文件夹或 Hub 名称（owner/name）",
+    "{name!r} is not a zoo model ({zoo}), an existing folder, or a hub name (owner/name); did you mean {close}?":
+        "{name!r} 既不是模型库中的模型（{zoo}），也不是已有的文件夹或 Hub 名称（owner/name）；是不是想输入 {close}？",
+    "setting 'model': {model} is {what} ({arch}); task {task} needs an encoder with a sequence-classification "
+    "head (minilm, tiny, a folder or hub name)":
+        "设置项 'model'：{model} 是{what}（{arch}）；任务 {task} 需要带序列分类头的编码器（minilm、tiny、文件夹或 Hub 名称）",
+    "setting 'model': {model} is {what} ({arch}); task {task} needs an encoder for token classification (minilm, "
+    "tiny, a folder or hub name)":
+        "设置项 'model'：{model} 是{what}（{arch}）；任务 {task} 需要做词元分类的编码器（minilm、tiny、文件夹或 Hub 名称）",
+    "setting 'model': {model} is {what} ({arch}); task {task} needs a causal LM (smollm2, tiny-lm, a folder or a "
+    "hub name)":
+        "设置项 'model'：{model} 是{what}（{arch}）；任务 {task} 需要因果语言模型（smollm2、tiny-lm、文件夹或 Hub 名称）",
+    "setting 'model': {model} is {what} ({arch}); task {task} needs another kind of model":
+        "设置项 'model'：{model} 是{what}（{arch}）；任务 {task} 需要另一类模型",
+    "error|a causal LM": "因果语言模型",
+    "error|a token classifier": "词元分类模型",
+    "error|a sequence classifier": "序列分类模型",
+    "error|an encoder classifier": "编码器分类模型",
+    "setting 'model': {model} is a causal LM; set task: chat to fine-tune it on conversations":
+        "设置项 'model'：{model} 是因果语言模型；要在对话上微调它，请设 task: chat",
+    "setting 'model': {model} is an encoder for classification; for task chat use a causal LM ({models}, a folder "
+    "or a hub name)":
+        "设置项 'model'：{model} 是用于分类的编码器；任务 chat 请用因果语言模型（{models}、文件夹或 Hub 名称）",
+    "setting 'dataset': {dataset} holds conversations; set task: chat": "设置项 'dataset'：{dataset} 存放的是对话；请设 task: chat",
+    "setting 'dataset': made_ner tags words (named entities); set task: tokens":
+        "设置项 'dataset'：made_ner 为词打标签（命名实体）；请设 task: tokens",
+    "setting 'dataset': {dataset} is a classification dataset (a label per text); task tokens needs words with a "
+    "tag each: made_ner, or a file or folder with 'tokens' and 'tags' columns, or CoNLL files (see "
+    "sftkit.data.tagged)":
+        "设置项 'dataset'：{dataset} 是分类数据集（每段文本一个标签）；任务 tokens 需要每个词各带一个标签的数据："
+        "made_ner，或含 'tokens' 和 'tags' 列的文件或文件夹，或 CoNLL 文件（见 sftkit.data.tagged）",
+    "setting 'dataset': {dataset} is a classification dataset; for task chat use {datasets} or a JSON/JSONL file "
+    "of conversations":
+        "设置项 'dataset'：{dataset} 是分类数据集；任务 chat 请用 {datasets}，或 JSON/JSONL 格式的对话文件",
+    "setting 'packing' applies to task chat only": "设置项 'packing' 只适用于任务 chat",
+    "setting 'run_name' must be a folder name, got an empty one": "设置项 'run_name' 须为文件夹名，输入的为空",
+    "setting 'run_name' {name!r} is not a folder name": "设置项 'run_name' {name!r} 不是文件夹名",
+    "setting 'run_name' {name!r} holds a path separator: a run name is one folder name inside output_dir":
+        "设置项 'run_name' {name!r} 含有路径分隔符：运行名是 output_dir 之下的一个文件夹名",
+    "setting 'run_name' {name!r} holds control or invisible characters": "设置项 'run_name' {name!r} 含有控制字符或不可见字符",
+    "setting 'run_name' {name!r} holds one of {characters}, which file systems or web pages treat specially":
+        "设置项 'run_name' {name!r} 含有 {characters} 中的字符，文件系统或网页会对它们作特殊处理",
+    "setting 'run_name' {name!r} starts with '.', which hides the folder":
+        "设置项 'run_name' {name!r} 以 '.' 开头，这会把文件夹隐藏起来",
+    "setting 'run_name' {name!r} starts or ends with a space or ends with '.'":
+        "设置项 'run_name' {name!r} 以空格开头或结尾，或以 '.' 结尾",
+    "setting 'run_name' {name!r} is a reserved device name on Windows": "设置项 'run_name' {name!r} 是 Windows 的保留设备名",
+    "setting 'run_name' {name!r} is longer than 200 bytes": "设置项 'run_name' {name!r} 超过 200 字节",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"zh": ZH}
@@ -323,6 +399,17 @@ class Translator:
         if key not in self.catalog and record:
             self.missing.add(key)
         return self.catalog.get(key, text)
+
+    def error(self, error: BaseException) -> str:
+        """An engine error in this language: one made by `ConfigError.about` is its template translated and
+        filled (words such as "a causal LM" among the values too), without the file or --set it came from;
+        any other error is its own message."""
+        template = getattr(error, "template", None)
+        if template is None:
+            return str(error)
+        values = {key: self.context("error", value, record=False) if isinstance(value, str) else value
+                  for key, value in error.values.items()}
+        return self(template, **values)
 
     def term(self, text: str) -> str:
         """A word from an open set (a column key, a stop reason): translated where the catalog has it, else

@@ -21,7 +21,7 @@ from typing import Callable
 import datasets as hf_datasets
 
 from sftkit.data.splits import SPLIT_SEED, labelled_dataset, split_dataset, split_labelled
-from sftkit.errors import AssetMissingError
+from sftkit.errors import AssetMissingError, ConfigError
 
 # the public names (notebooks and users import these; the rest may change)
 __all__ = ["DATASETS", "ZOO_MODELS", "load_dataset", "model_path"]
@@ -63,17 +63,26 @@ ZOO_MODELS = (*MODEL_FOLDERS, *BUILT_MODELS, *CAUSAL_LMS)
 def model_name_problem(name: str) -> str | None:
     """Why `name` cannot be a model (None when it can): a model is a zoo name, an existing folder,
     or a hub id (owner/name), which only loading can check."""
+    error = model_name_error(name)
+    return None if error is None else str(error)
+
+
+def model_name_error(name: str, *, where: str | None = None) -> ConfigError | None:
+    """model_name_problem as an error (with its template, for the panel in Chinese); `where` leads the message."""
     import difflib
     import os
 
     if name in ZOO_MODELS or os.path.isdir(os.path.expanduser(name)):
         return None
-    if name.startswith((".", "/", "~")) or name.count("/") != 1:
-        close = difflib.get_close_matches(name, list(ZOO_MODELS), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        return (f"{name!r} is not a zoo model ({', '.join(ZOO_MODELS)}), an existing folder, "
-                f"or a hub name (owner/name){hint}")
-    return None
+    if not (name.startswith((".", "/", "~")) or name.count("/") != 1):
+        return None  # owner/name: a hub id, which only loading can check
+    zoo = ", ".join(ZOO_MODELS)
+    close = difflib.get_close_matches(name, list(ZOO_MODELS), n=1)
+    if close:
+        return ConfigError.about("{name!r} is not a zoo model ({zoo}), an existing folder, or a hub name (owner/name); "
+                                 "did you mean {close}?", where=where, name=name, zoo=zoo, close=close[0])
+    return ConfigError.about("{name!r} is not a zoo model ({zoo}), an existing folder, or a hub name (owner/name)",
+                             where=where, name=name, zoo=zoo)
 
 
 def model_path(name_or_path: str) -> str:

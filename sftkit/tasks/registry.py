@@ -102,7 +102,8 @@ def task_spec(name: str) -> TaskSpec:
     """The registered task of that name; a ConfigError naming setting 'task' and the known names otherwise."""
     spec = TASKS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ConfigError(f"setting 'task' must be one of {', '.join(TASKS)}; got {name!r}")
+        raise ConfigError.about("setting 'task' must be one of {choices}; got {value!r}", choices=", ".join(TASKS),
+                                value=name)
     return spec
 
 
@@ -121,21 +122,26 @@ def _refuse_folder_head(config: Config, suffixes: tuple[str, ...], what: str) ->
     """A fine-tuned model folder whose head belongs to another task: refused before any loading."""
     for arch in saved_architectures(config.model):
         if arch.endswith(suffixes):
-            raise ConfigError(f"setting 'model': {config.model} is {what} ({arch}); task {config.task} needs "
-                              f"{_NEEDS.get(config.task, 'another kind of model')}")
+            raise ConfigError.about(_NEEDS.get(config.task, "setting 'model': {model} is {what} ({arch}); task "
+                                               "{task} needs another kind of model"),
+                                    model=config.model, what=what, arch=arch, task=config.task)
 
 
-_NEEDS = {"classification": "an encoder with a sequence-classification head (minilm, tiny, a folder or hub name)",
-          "tokens": "an encoder for token classification (minilm, tiny, a folder or hub name)",
-          "chat": "a causal LM (smollm2, tiny-lm, a folder or a hub name)"}
+# What each built-in task needs, said when a model folder's head is another task's ({what}: "a causal LM" ...).
+_NEEDS = {"classification": "setting 'model': {model} is {what} ({arch}); task {task} needs an encoder with a "
+                            "sequence-classification head (minilm, tiny, a folder or hub name)",
+          "tokens": "setting 'model': {model} is {what} ({arch}); task {task} needs an encoder for token "
+                    "classification (minilm, tiny, a folder or hub name)",
+          "chat": "setting 'model': {model} is {what} ({arch}); task {task} needs a causal LM (smollm2, tiny-lm, "
+                  "a folder or a hub name)"}
 
 
 def _refuse_causal_lm(config: Config) -> None:
     from sftkit.data.zoo import CAUSAL_LMS
 
     if config.model in CAUSAL_LMS:
-        raise ConfigError(f"setting 'model': {config.model} is a causal LM; set task: chat to fine-tune it "
-                          "on conversations")
+        raise ConfigError.about("setting 'model': {model} is a causal LM; set task: chat to fine-tune it on "
+                                "conversations", model=config.model)
     _refuse_folder_head(config, ("ForCausalLM",), "a causal LM")
 
 
@@ -143,9 +149,10 @@ def _refuse_chat_data(config: Config) -> None:
     from sftkit.data.conversations import CHAT_DATASETS
 
     if config.dataset in CHAT_DATASETS:
-        raise ConfigError(f"setting 'dataset': {config.dataset} holds conversations; set task: chat")
+        raise ConfigError.about("setting 'dataset': {dataset} holds conversations; set task: chat",
+                                dataset=config.dataset)
     if config.packing:
-        raise ConfigError("setting 'packing' applies to task chat only")
+        raise ConfigError.about("setting 'packing' applies to task chat only")
 
 
 def _sample_train(data: hf_datasets.DatasetDict, config: Config) -> hf_datasets.DatasetDict:
@@ -186,7 +193,7 @@ def _check_classification(config: Config) -> None:
     _refuse_causal_lm(config)
     _refuse_chat_data(config)
     if config.dataset == "made_ner":
-        raise ConfigError("setting 'dataset': made_ner tags words (named entities); set task: tokens")
+        raise ConfigError.about("setting 'dataset': made_ner tags words (named entities); set task: tokens")
     _refuse_folder_head(config, ("ForTokenClassification",), "a token classifier")
 
 
@@ -257,9 +264,10 @@ def _check_tokens(config: Config) -> None:
     _refuse_causal_lm(config)
     _refuse_chat_data(config)
     if config.dataset in DATASETS and config.dataset != "made_ner":
-        raise ConfigError(f"setting 'dataset': {config.dataset} is a classification dataset (a label per text); "
-                          "task tokens needs words with a tag each: made_ner, or a file or folder with 'tokens' "
-                          "and 'tags' columns, or CoNLL files (see sftkit.data.tagged)")
+        raise ConfigError.about("setting 'dataset': {dataset} is a classification dataset (a label per text); "
+                                "task tokens needs words with a tag each: made_ner, or a file or folder with "
+                                "'tokens' and 'tags' columns, or CoNLL files (see sftkit.data.tagged)",
+                                dataset=config.dataset)
     _refuse_folder_head(config, ("ForSequenceClassification",), "a sequence classifier")
 
 
@@ -326,12 +334,14 @@ def _check_chat(config: Config) -> None:
     from sftkit.data.zoo import BUILT_MODELS, CAUSAL_LMS, DATASETS, MODEL_FOLDERS
 
     if config.model in (*MODEL_FOLDERS, *BUILT_MODELS):
-        raise ConfigError(f"setting 'model': {config.model} is an encoder for classification; for task chat use "
-                          f"a causal LM ({', '.join(CAUSAL_LMS)}, a folder or a hub name)")
+        raise ConfigError.about("setting 'model': {model} is an encoder for classification; for task chat use a "
+                                "causal LM ({models}, a folder or a hub name)", model=config.model,
+                                models=", ".join(CAUSAL_LMS))
     _refuse_folder_head(config, ("ForSequenceClassification", "ForTokenClassification"), "an encoder classifier")
     if config.dataset in DATASETS and config.dataset not in CHAT_DATASETS:
-        raise ConfigError(f"setting 'dataset': {config.dataset} is a classification dataset; for task chat use "
-                          f"{', '.join(CHAT_DATASETS)} or a JSON/JSONL file of conversations")
+        raise ConfigError.about("setting 'dataset': {dataset} is a classification dataset; for task chat use "
+                                "{datasets} or a JSON/JSONL file of conversations", dataset=config.dataset,
+                                datasets=", ".join(CHAT_DATASETS))
 
 
 def _chat_model(config: Config, labels: list[str]) -> tuple[Any, Any]:

@@ -76,8 +76,8 @@ def test_launcher_section_and_cards(lab, browser, artifacts: Path) -> None:
                                                                      has_text="Supervised fine-tuning"))
     section.wait_for(timeout=TIMEOUT_MS)
     labels = section.locator(".jp-LauncherCard-label").all_inner_texts()
-    assert [label.strip() for label in labels] == ["New fine-tuning notebook", "Open the course", "Compare runs",
-                                                   "Open run"]
+    assert [label.strip() for label in labels] == ["New fine-tuning notebook", "Open the course", "打开中文课程",
+                                                   "Compare runs", "Open run"]
     section.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab_launcher.png"))
     # The same commands are in the palette.
@@ -192,6 +192,15 @@ def test_open_the_course_copies_and_opens_chapter_1(lab, browser) -> None:
     course = lab["root"] / "sftkit-course"
     chapters = sorted(p.name for p in course.glob("0*.ipynb"))
     assert chapters == sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
+    # The Chinese card opens the zh-CN twin of chapter 1 from the same copy.
+    page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+    page.locator(".jp-LauncherCard", has_text="打开中文课程").last.click()
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.context?.path === 'sftkit-course/zh/01_background.ipynb'",
+        timeout=TIMEOUT_MS)
+    page.wait_for_function(  # the English chapter stays open in a hidden tab: look in the current one
+        "() => window.jupyterapp.shell.currentWidget.node.querySelector('.jp-MarkdownOutput')?.innerText"
+        ".includes('第 1 章')", timeout=TIMEOUT_MS)
     page.close()
 
 

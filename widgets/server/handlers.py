@@ -25,6 +25,7 @@ from widgets.server.index import PathRefused, RunIndex
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "new_run.ipynb"
 COURSE_FOLDER = "sftkit-course"
+COURSE_EDITIONS = {"en": ".", "zh": "zh"}  # language -> the edition's folder inside the course
 
 
 class _Base(APIHandler):
@@ -173,12 +174,16 @@ class NewNotebookHandler(_Base):
 
 
 class CourseHandler(_Base):
-    """POST /sftkit/course: copy the chapter notebooks into sftkit-course/ (never overwriting) and
-    name chapter 1, so a student edits a copy and never the installed originals."""
+    """POST /sftkit/course {"language": "en" | "zh"}: copy the chapter notebooks (and the zh-CN edition
+    beside them) into sftkit-course/, never overwriting, and name chapter 1 in that language, so a student
+    edits a copy and never the installed originals."""
 
     @tornado.web.authenticated
     async def post(self) -> None:
         async def work() -> dict[str, Any]:
+            language = self.body().get("language", "en")
+            if language not in COURSE_EDITIONS:
+                raise PathRefused(400, f"language must be one of {', '.join(COURSE_EDITIONS)}, got {language!r}")
             source = course_source()
             if source is None:
                 raise PathRefused(404, "the course notebooks are not installed: reinstall sftkit (pip install sftkit)")
@@ -197,10 +202,12 @@ class CourseHandler(_Base):
                             and not dest.is_symlink():
                         shutil.copyfile(path, dest)
                         copied.append(str(dest.relative_to(target)))
-            chapters = sorted(p.name for p in target.glob("0*.ipynb"))
+            edition = target / COURSE_EDITIONS[language]
+            chapters = sorted(p.name for p in edition.glob("0*.ipynb"))
             if not chapters:
-                raise PathRefused(404, f"no chapter notebooks in {source}")
-            return {"path": f"{COURSE_FOLDER}/{chapters[0]}", "copied": copied, "folder": COURSE_FOLDER}
+                raise PathRefused(404, f"no chapter notebooks in {source / COURSE_EDITIONS[language]}")
+            first = (edition / chapters[0]).relative_to(self.root)
+            return {"path": first.as_posix(), "copied": copied, "folder": COURSE_FOLDER}
         await self.guarded(work)
 
 

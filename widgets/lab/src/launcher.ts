@@ -187,19 +187,29 @@ export function addCommands(
       }
     }
   });
+  // One command, two editions: {language: 'zh'} opens the zh-CN twin of chapter 1, labelled in Chinese.
+  const chinese = (args: { language?: unknown }) => args.language === 'zh';
   commands.addCommand(CommandIDs.openCourse, {
-    label: args => (args.isLauncher ? 'Open the course' : 'Open the Fine-Tuning Course'),
-    caption: 'Copy the chapter notebooks into sftkit-course/ (once; your edits stay yours) and open chapter 1',
+    label: args =>
+      chinese(args) ? '打开中文课程' : args.isLauncher ? 'Open the course' : 'Open the Fine-Tuning Course',
+    caption: args =>
+      chinese(args)
+        ? '把课程笔记本复制到 sftkit-course/（只复制一次，你的修改不会被覆盖），并打开中文版第 1 章'
+        : 'Copy the chapter notebooks into sftkit-course/ (once; your edits stay yours) and open chapter 1',
     icon: courseIcon,
-    execute: async () => {
+    execute: async args => {
+      const language = chinese(args) ? 'zh' : 'en';
       try {
-        const result = await post<{ path: string; copied: string[] }>('course', {});
+        const result = await post<{ path: string; copied: string[] }>('course', { language });
         if (result.copied.length) {
-          Notification.info(`Copied ${result.copied.length} course files into sftkit-course/`, { autoClose: 4000 });
+          const message = language === 'zh'
+            ? `已把 ${result.copied.length} 个课程文件复制到 sftkit-course/`
+            : `Copied ${result.copied.length} course files into sftkit-course/`;
+          Notification.info(message, { autoClose: 4000 });
         }
         return openFile(result.path);
       } catch (error) {
-        return showErrorMessage('Open the course', (error as Error).message);
+        return showErrorMessage(language === 'zh' ? '打开中文课程' : 'Open the course', (error as Error).message);
       }
     }
   });
@@ -252,7 +262,11 @@ export function addCommands(
   cards.forEach((command, rank) => {
     launcher?.add({ command, category: CATEGORY, rank, args: { isLauncher: true } });
   });
+  // The Chinese edition's card sits right after the English one.
+  const zhCourse = { isLauncher: true, language: 'zh' };
+  launcher?.add({ command: CommandIDs.openCourse, category: CATEGORY, rank: cards.indexOf(CommandIDs.openCourse) + 0.5, args: zhCourse });
   for (const command of [...cards, CommandIDs.exportReport, CommandIDs.showRuns]) {
     palette?.addItem({ command, category: CATEGORY });
   }
+  palette?.addItem({ command: CommandIDs.openCourse, category: CATEGORY, args: { language: 'zh' } });
 }
