@@ -50,6 +50,21 @@ export function append(parent: Node, children: Child[]): void {
   }
 }
 
+/**
+ * `text` with a line-break opportunity (<wbr>) after each _ / and - so that a narrow column wraps
+ * rotten_tomatoes as rotten_ | tomatoes and a folder at its slashes, never in the middle of a word.
+ */
+export function breakable(text: string): Child[] {
+  const parts: Child[] = [];
+  for (const piece of text.split(/(?<=[_/-])/)) {
+    if (parts.length) {
+      parts.push(document.createElement('wbr'));
+    }
+    parts.push(piece);
+  }
+  return parts;
+}
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export function svg<K extends keyof SVGElementTagNameMap>(

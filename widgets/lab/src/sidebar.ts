@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IRunSummary, listRuns, post } from './api';
 import { sparkline } from './charts';
-import { fmt, h } from './dom';
+import { breakable, fmt, h } from './dom';
 import { statusBadge } from './status';
 
 const POLL_MS = 2000;
@@ -213,13 +213,12 @@ export class RunsSidebar extends Widget {
     const full = [run.task, run.model, run.dataset].filter(Boolean).join(' · ');
     const started = run.started ? new Date(run.started * 1000).toLocaleString() : '';
     const name = unreadable
-      ? h('span', { class: 'sftkit-lab-run-name', text: run.name, title: run.path })
+      ? h('span', { class: 'sftkit-lab-run-name', title: run.path }, breakable(run.name))
       : h('button', {
           class: 'sftkit-lab-run-name sftkit-lab-link',
-          text: run.name,
           title: `Open ${run.path}${started ? `\nstarted ${started}` : ''}`,
           on: { click: () => this.actions.openRun(run.path) }
-        });
+        }, breakable(run.name));
     const progress = run.status === 'running' && run.total_steps ? `step ${run.step ?? 0}/${run.total_steps}` : '';
     const metric = run.main_value !== null && run.main_value !== undefined
       ? h('span', { class: 'sftkit-lab-metric', title: `test ${run.main_metric}` }, [
@@ -234,13 +233,10 @@ export class RunsSidebar extends Widget {
       h('span', { class: 'sftkit-lab-run-box' }, [box]),
       name,
       statusBadge(run.status, run.error),
-      h('div', {
-        class: 'sftkit-lab-run-details',
-        text: unreadable ? `unreadable: ${run.error ?? ''}` : details,
-        title: unreadable ? run.path : full
-      }),
+      h('div', { class: 'sftkit-lab-run-details', title: unreadable ? run.path : full },
+        unreadable ? [`unreadable: ${run.error ?? ''}`] : breakable(details)),
       unreadable ? h('span') : metric,
-      h('div', { class: 'sftkit-lab-run-path', text: run.path, title: run.path }),
+      h('div', { class: 'sftkit-lab-run-path', title: run.path }, breakable(run.path)),
       unreadable ? h('span') : sparkline(run.loss)
     ]);
     return row;
