@@ -16,7 +16,6 @@ from sftkit.config import TrainConfig, tracker_names
 from sftkit.data.files import column
 from sftkit.data.splits import stratified_subset  # noqa: F401  (re-exported: sftkit.api.stratified_subset)
 from sftkit.errors import ConfigError, DataError
-from sftkit.models.classifiers import load_trained
 from sftkit.runs import RunRecorder, default_run_name, final_status, run_folder_for, save_run, saved_run_config
 from sftkit.tasks.classification import predict_labels
 from sftkit.tasks.metrics import EvalResult
@@ -281,17 +280,15 @@ def predict(model: str | Path | torch.nn.Module, texts: Sequence[str], *, tokeni
             max_length: int | None = None, batch_size: int = 64) -> list[dict[str, Any]]:
     """Predictions for raw texts, in their order, as the model's task makes them.
 
-    A run folder (or its model/) is read with its task, as `sftkit predict` reads it: a classifier gives each
-    text's label, confidence and per-class probabilities; a token classifier its tagged entities; a chat model
-    its reply. An in-memory model is a classifier (pass its tokenizer). `max_length` defaults to 128 for a
-    classifier and to the run's own for the other tasks.
+    A run folder (or its model/) is read with its task and its max_length, exactly as `sftkit predict` reads
+    it (the same rows, each with its text): a classifier gives each text's label, confidence, per-class
+    probabilities and whether it was cut; a token classifier its tagged entities; a chat model its reply.
+    An in-memory model is a classifier (pass its tokenizer; `max_length` defaults to 128 there).
     """
     if isinstance(texts, str):
         texts = [texts]
     if isinstance(model, (str, Path)):
-        if saved_run_config(model).task != "classification":
-            return run_predictions(model, list(texts), max_length=max_length, batch_size=batch_size)
-        model, tokenizer = load_trained(str(model))
+        return run_predictions(model, list(texts), max_length=max_length, batch_size=batch_size)
     if tokenizer is None:
         raise ValueError("predict: pass the tokenizer along with an in-memory model")
     return predict_labels(model, tokenizer, list(texts), max_length=max_length or 128, batch_size=batch_size)

@@ -9,7 +9,7 @@ import datasets as hf_datasets
 import pytest
 from toy_data import make_split
 
-from sftkit import ConfigError, TrainConfig, field_info, train
+from sftkit import ConfigError, TrainConfig, field_info, predict, train
 from sftkit.cli import main
 from sftkit.tasks.registry import TASKS, TaskSpec, register_task, task_spec
 
@@ -77,8 +77,6 @@ def test_evaluate_reads_the_runs_task_dataset_and_length(tokens_run):
 
 def test_predict_reads_the_runs_task(tokens_run, capsys):
     """sftkit.predict on a tokens run gives the entities, as `sftkit predict` prints them."""
-    from sftkit import predict
-
     sentence = "Ada Okafor joined Lumen Labs in Lisbon ."
     rows = predict(tokens_run.folder, [sentence])
     assert rows[0]["text"] == sentence and {"tagged", "entities"} <= set(rows[0])
@@ -119,6 +117,8 @@ def test_cli_eval_and_predict_still_label_classification_runs(tiny_config, toy_d
     assert main(["predict", "--model", str(result.folder), "a great and brilliant film"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["label"] in ("negative", "positive") and 0.5 <= row["score"] <= 1.0
+    assert row == predict(result.folder, ["a great and brilliant film"])[0]  # the API's row, as the CLI prints it
+    assert set(row) == {"text", "label", "score", "probs", "truncated"}
 
 
 @pytest.fixture

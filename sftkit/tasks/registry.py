@@ -227,7 +227,7 @@ def _classification_predict(model: Any, tokenizer: Any, texts: list[str], config
     from sftkit.tasks.classification import predict_labels
 
     rows = predict_labels(model, tokenizer, texts, max_length=config.max_length, batch_size=config.eval_batch_size)
-    return [{"text": text, "label": row["label"], "score": round(row["score"], 4)} for text, row in zip(texts, rows)]
+    return [{"text": text, **row} for text, row in zip(texts, rows)]
 
 
 def _classification_task(config: Config, data: hf_datasets.DatasetDict) -> Task:
