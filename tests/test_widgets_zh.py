@@ -115,12 +115,12 @@ def test_every_literal_template_in_the_widgets_has_its_chinese():
 
 
 def engine_templates() -> set[str]:
-    """The templates of every ConfigError.about(...) in sftkit with a literal template, and the per-task ones
-    that _refuse_folder_head picks at run time."""
+    """The templates of every ConfigError.about(...) in sftkit and the widgets with a literal template, and the
+    per-task ones that _refuse_folder_head picks at run time."""
     from sftkit.tasks.registry import _NEEDS
 
     found = set(_NEEDS.values())
-    for path in (ROOT / "sftkit").rglob("*.py"):
+    for path in [*(ROOT / "sftkit").rglob("*.py"), *(ROOT / "widgets").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "about"
                     and getattr(node.func.value, "id", None) == "ConfigError"

@@ -191,14 +191,15 @@ class HyperparamPanel(StaticCopyMixin, widgets.VBox):
             try:
                 return int(text)
             except ValueError:
-                raise ConfigError(self.tr("setting '{name}' must be a whole number, got {raw}", name=name,
-                                          raw=repr(raw))) from None
+                raise ConfigError.about("setting '{name}' must be a whole number, got {value!r}", name=name,
+                                        value=raw) from None
         if f["type"] == "float":
             try:
                 return float(text)
             except ValueError:
-                raise ConfigError(self.tr("setting '{name}' must be a number, got {raw}", name=name,
-                                          raw=repr(raw))) from None
+                # the engine's own words for a non-number, translated with its other setting errors
+                raise ConfigError.about("setting '{name}' must be a number, got {value!r}", name=name,
+                                        value=raw) from None
         return raw
 
     def _validate(self) -> None:
